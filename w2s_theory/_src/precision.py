@@ -160,6 +160,11 @@ class Precision:
         """``log(exp(a) + exp(b))`` elementwise, safe for ``-inf``."""
         if self.digits is None:
             return np.logaddexp(a, b)
+        if np.ndim(a) == 0 and np.ndim(b) == 0:
+            hi, lo = (a, b) if a >= b else (b, a)
+            if hi == mpmath.ninf:
+                return hi
+            return hi + mpmath.log1p(mpmath.exp(lo - hi))
         hi = np.maximum(a, b)
         lo = np.minimum(a, b)
         diff = lo - hi

@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 # Symbols shared by every closed form of the package (the symbolic layer collects them).
-d_sym, k_sym, u_sym = sp.symbols("d k u", positive=True)
+d_sym, u_sym = sp.symbols("d u", positive=True)
+k_sym = sp.Symbol("k", integer=True, nonnegative=True)
 
 
 def check_dim(dim, name: str = "dim") -> int:

@@ -118,6 +118,12 @@ class NumericalSequence(CoefficientSequence):
             if abs(float(rem)) <= tol * abs(float(scale)) or k_num >= self.k_cap:
                 break
             k_num *= 2
+        # Coefficients within their error of zero are zero (parity, or below the
+        # precision floor): this keeps exact zeros of odd/even activations exact.
+        errs_arr = np.asarray(res.errors, dtype=float)
+        with work.context():
+            c = np.array([x if abs(float(x)) > e else 0 * x for x, e in zip(c, errs_arr)],
+                         dtype=c.dtype)
         with precision.context():
             cc = precision.array(c)
             la = precision.log(np.abs(cc) if precision.is_float else np.array(

@@ -1,0 +1,448 @@
+r"""The risk curve: teacher and student risks, gain, PGR, optimal stopping.
+
+:func:`risk_curve` is the engine's entry point. It chooses the cut ``K`` between
+explicit blocks and the summed tail from the teacher's effective regularization and the
+largest time, solves for :math:`\nu`, evaluates :math:`L_S(t)` on the requested times,
+and finds the optimal stopping time
+
+.. math:: t^* = \arg\min_{t \ge 0} L_S(t)
+
+by a certified search in :math:`\log t`: :math:`L_S` is evaluated on a grid whose
+spacing ``h`` and the Lipschitz bound
+:math:`|dL_S/d\log t| \le \tfrac{2}{e}\big(\sum_k (1-s_k) B_k + \sum_k F_k\big)` guarantee
+that no grid interval can hide a value below the best grid value by more than the
+requested tolerance (intervals that could are subdivided); the best point is then
+polished by safeguarded Newton steps on :math:`dL_S/d\log t = 0`. Beyond the grid's end
+``t_hi`` the risk can fall by at most :func:`.student.gain_beyond`, which is reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+
+from ..errors import InvalidArgument, check_digits, check_int
+from ..precision import FLOAT64, Precision
+from ..spectra import SphereSpectrum, Spectrum
+from ..targets import IrreducibleFloorWarning, parse_target
+from .student import gain_beyond, student_risk
+from .table import build_table, series_plan
+from .teacher import solve_log_nu, teacher_sums
+
+__all__ = ["RiskCurve", "risk_curve", "check_times"]
+
+
+@dataclass(frozen=True)
+class RiskCurve:
+    """Result of :func:`risk_curve` (immutable; ``.replace(...)``, ``.to_dict()``)."""
+
+    setting: dict
+    digits: int | None
+    teacher_width: int
+    nu_teacher: object
+    teacher_risk: object
+    target_energy: object
+    floor: object
+    times: tuple
+    student_risk: tuple
+    gain: tuple
+    pgr: tuple
+    optimal_time: object
+    optimal_student_risk: object
+    win_intervals: tuple
+    lower_bound: tuple | None = None
+    gain_upper_bound: object = None
+    pgr_upper_bound: object = None
+    error_bound: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
+
+    def replace(self, **changes) -> "RiskCurve":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def optimal_gain(self):
+        return self.teacher_risk - self.optimal_student_risk
+
+    @property
+    def optimal_pgr(self):
+        return self.optimal_gain / self.teacher_risk
+
+    def to_dict(self, as_strings: bool = False) -> dict:
+        """Plain dict; numbers as floats, or (``as_strings``) as decimal strings carrying
+        the result's digits."""
+        conv = _stringify(self.digits) if as_strings else _floatify
+        d = {
+            "setting": self.setting,
+            "digits": self.digits,
+            "teacher_width": self.teacher_width,
+            "nu_teacher": conv(self.nu_teacher),
+            "teacher_risk": conv(self.teacher_risk),
+            "target_energy": conv(self.target_energy),
+            "floor": conv(self.floor),
+            "times": [conv(t) for t in self.times],
+            "student_risk": [conv(x) for x in self.student_risk],
+            "gain": [conv(x) for x in self.gain],
+            "pgr": [conv(x) for x in self.pgr],
+            "optimal_time": conv(self.optimal_time),
+            "optimal_student_risk": conv(self.optimal_student_risk),
+            "optimal_gain": conv(self.optimal_gain),
+            "optimal_pgr": conv(self.optimal_pgr),
+            "win_intervals": [[conv(a), conv(b)] for a, b in self.win_intervals],
+            "lower_bound": None if self.lower_bound is None else
+            [conv(x) for x in self.lower_bound],
+            "gain_upper_bound": None if self.gain_upper_bound is None else
+            conv(self.gain_upper_bound),
+            "pgr_upper_bound": None if self.pgr_upper_bound is None else
+            conv(self.pgr_upper_bound),
+            "error_bound": {k: _floatify(v) for k, v in self.error_bound.items()},
+            "diagnostics": self.diagnostics,
+        }
+        return d
+
+    def to_json(self, as_strings: bool = False) -> str:
+        return json.dumps(self.to_dict(as_strings), allow_nan=False)
+
+
+def _floatify(x):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_floatify(v) for v in x]
+    f = float(x)
+    return f if math.isfinite(f) else (None if math.isnan(f) else
+                                       (1e308 * 10 if f > 0 else -1e308 * 10))
+
+
+def _stringify(digits):
+    def conv(x):
+        if x is None:
+            return None
+        if isinstance(x, float) and math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        with mpmath.workdps((digits or 17) + 5):
+            v = mpmath.mpf(x)
+            if mpmath.isinf(v):
+                return "inf" if v > 0 else "-inf"
+            return mpmath.nstr(v, digits or 17, strip_zeros=False)
+    return conv
+
+
+def check_times(times, precision: Precision):
+    """Validate a vector of stopping times (>= 0; ``inf`` allowed)."""
+    if times is None:
+        return []
+    if isinstance(times, str):
+        times = [s for s in times.split(",") if s.strip()]
+    if np.ndim(times) == 0:
+        times = [times]
+    out = []
+    for t in times:
+        try:
+            v = mpmath.mpf(t) if not precision.is_float else float(t)
+        except (TypeError, ValueError):
+            raise InvalidArgument("times", f"not a number: {t!r}") from None
+        if v != v:
+            raise InvalidArgument("times", "times must be numbers, got nan")
+        if v < 0:
+            raise InvalidArgument("times", f"times must be >= 0, got {t!r}")
+        out.append(v)
+    return out
+
+
+def _resolve(spectrum, activation, dim, target):
+    if spectrum is None:
+        if activation is None:
+            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
+        spectrum = SphereSpectrum(activation, dim)
+    elif not isinstance(spectrum, Spectrum):
+        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
+    t = parse_target(target)
+    return spectrum, t.bind(spectrum), t
+
+
+def _choose_table(spectrum, bt, M, t_max, precision):
+    """Build the table with ``lambda_bar <= rho * min(nu, 1/t_max)`` at the solution."""
+    rho, Q = series_plan(precision)
+    K = max(bt.min_tail_start, spectrum.min_tail_start, 8)
+    if spectrum.n_blocks is not None:
+        K = spectrum.n_blocks
+    else:
+        # enough explicit directions for the width equation to have its root in range:
+        # more than 2 M non-zero eigendirections below the cut
+        while True:
+            b = spectrum.blocks(K, FLOAT64)
+            dims = np.exp(np.asarray(b.log_mult, dtype=float))[np.isfinite(
+                np.asarray(b.log_lam, dtype=float))]
+            if dims.sum() > 2 * M or K > 1 << 22:
+                break
+            K *= 2
+    log_nu = None
+    for _ in range(12):
+        table = build_table(spectrum, bt, K, Q, precision)
+        log_nu = solve_log_nu(table, M, log_nu)
+        if not table.has_tail:
+            return table, log_nu
+        with precision.context():
+            thr = precision.log(precision.scalar(rho)) + log_nu
+            if t_max is not None and t_max > 0 and math.isfinite(float(t_max)):
+                thr = min(thr, precision.log(precision.scalar(rho) / precision.scalar(t_max)))
+            if table.spec_tail.log_lambda_bar <= thr:
+                return table, log_nu
+            K_new = spectrum.start_for(thr, precision, start=K)
+        if K_new <= K:
+            K_new = 2 * K
+        K = K_new
+    raise ArithmeticError("could not place the spectral cut")
+
+
+def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, *,
+               activation=None, dim=None, digits=None, optimal_stopping=True,
+               search_range=None) -> RiskCurve:
+    r"""Teacher and infinite-width student risks (``THEORY.md`` section 3).
+
+    Parameters
+    ----------
+    spectrum : Spectrum, optional
+        The feature family; or give ``activation`` and ``dim`` for features on the sphere.
+    target : str or Target
+        ``degree:1``, ``energies:0=0.5,1=1``, ``single-index:relu``, sums with ``+``.
+    teacher_width : int
+        :math:`M_T`, a positive integer.
+    times : sequence of float
+        Stopping times of the student (``>= 0``; ``inf`` allowed).
+    digits : int, optional
+        ``None`` for float64, or the number of significant digits (>= 15).
+
+    >>> c = risk_curve(activation="relu", dim=6, target="degree:1", teacher_width=100,
+    ...                times=[0, float("inf")])
+    >>> abs(c.student_risk[0] - 1.0) < 1e-12                      # L_S(0) = ||f*||^2
+    True
+    >>> abs(c.student_risk[1] - c.teacher_risk) < 1e-12           # L_S(inf) = L_T
+    True
+    """
+    digits = check_digits("digits", digits)
+    precision = Precision(digits)
+    M = check_int("teacher_width", teacher_width, minimum=1)
+    spectrum, bt, tgt = _resolve(spectrum, activation, dim, target)
+    rank = spectrum.rank()
+    if rank is not None and M >= rank:
+        raise InvalidArgument(
+            "teacher_width", f"must be below the number of non-zero eigendirections of "
+            f"the kernel ({rank}); at {M} the teacher fits every direction exactly")
+    ts = check_times(times, precision)
+    finite_ts = [t for t in ts if math.isfinite(float(t))]
+    # search range for t*, from the top eigenvalue and nu (refined below)
+    table, log_nu = _choose_table(spectrum, bt, M, None, precision)
+    with precision.context():
+        lam_max = precision.exp(table.log_lambda_max)
+        nu = precision.exp(log_nu)
+        if search_range is None:
+            t_lo, t_hi = precision.scalar(1e-3) / lam_max, precision.scalar(1e4) / nu
+        else:
+            t_lo, t_hi = (precision.scalar(x) for x in search_range)
+    t_max = max(finite_ts + [t_hi]) if optimal_stopping else (max(finite_ts) if finite_ts
+                                                              else None)
+    table, log_nu = _choose_table(spectrum, bt, M, t_max, precision)
+    teacher = teacher_sums(table, log_nu, M)
+    with precision.context():
+        energy = precision.exp(table.log_energy)
+        floor = teacher.floor
+        import warnings
+        if float(floor) > 1e-12 * float(energy):
+            warnings.warn(f"{float(floor / energy):.3g} of the target's energy lies in "
+                          "eigenspaces the kernel cannot represent (lambda_k = 0): an "
+                          "irreducible floor of every risk", IrreducibleFloorWarning,
+                          stacklevel=2)
+        if ts:
+            ls, err = student_risk(table, teacher, ts)
+        else:
+            ls, err = precision.array([]), np.array([])
+        L_T = teacher.teacher_risk
+        gains = [L_T - x for x in ls]
+        pgrs = [g / L_T for g in gains]
+        if optimal_stopping:
+            t_star, l_star, wins, search = _optimal_stopping(table, teacher, t_lo, t_hi,
+                                                             precision)
+        else:
+            t_star = l_star = None
+            wins, search = (), {}
+    from ..bounds import alpha_from_time, student_lower_bound, pgr_upper_bound, \
+        gain_upper_bound
+    lb, gub, pub = _bounds(ts, L_T, energy, floor, lam_max, precision)
+    diag = {"K": table.K, "series_terms": table.Q,
+            "lambda_bar_over_nu": float(np.exp(float(table.spec_tail.log_lambda_bar)
+                                               - float(log_nu))) if table.has_tail else 0.0,
+            "spectrum": spectrum.describe(), **search}
+    errb = {"teacher_risk": teacher.error,
+            "student_risk": float(np.max(err)) if len(err) else 0.0,
+            "tail_moments": max(table.spec_tail.rel_error, table.tgt_tail.rel_error)}
+    setting = {"target": str(tgt), **spectrum.describe(), "teacher_width": M}
+    return RiskCurve(
+        setting=setting, digits=digits, teacher_width=M, nu_teacher=precision.exp(log_nu)
+        if not precision.is_float else float(np.exp(log_nu)),
+        teacher_risk=L_T, target_energy=energy, floor=floor, times=tuple(ts),
+        student_risk=tuple(ls), gain=tuple(gains), pgr=tuple(pgrs), optimal_time=t_star,
+        optimal_student_risk=l_star, win_intervals=tuple(wins), lower_bound=lb,
+        gain_upper_bound=gub, pgr_upper_bound=pub, error_bound=errb, diagnostics=diag)
+
+
+def _bounds(ts, L_T, energy, floor, lam_max, precision):
+    """The student lower bound per time, and the gain and PGR upper bounds (alpha = 1)."""
+    from .. import bounds as B
+
+    digits = precision.digits
+    conv = (lambda v: float(v)) if precision.is_float else (lambda v: mpmath.mpf(v))
+    with precision.context():
+        lt, en = conv(L_T), conv(energy)
+        lb = []
+        for t in ts:
+            alpha = B.alpha_from_time(conv(t), conv(lam_max)) if digits is None else \
+                1 - mpmath.exp(-t * lam_max)
+            lb.append(B.student_lower_bound(lt, en, alpha, digits=digits))
+        gub = B.gain_upper_bound(lt, en, 1, digits=digits)
+        pub = B.pgr_upper_bound(lt, en, 1, digits=digits)
+    return tuple(lb), gub, pub
+
+
+def _local_lipschitz(table, teacher, ua, ub, p):
+    r"""Bound on :math:`|dL_S/du|`, :math:`u = \log t`, over ``[ua, ub]``.
+
+    Per block, :math:`|d(r^2 B)/du| = 2 r\, t\lambda e^{-t\lambda} (1-s) B` and
+    :math:`|d(a^2F)/du| = 2 a\, t\lambda e^{-t\lambda} F`, with ``r`` decreasing and
+    ``a`` increasing in ``t``, and :math:`\max t\lambda e^{-t\lambda}` over the interval
+    equal to ``1/e`` if :math:`t\lambda = 1` inside, else the larger endpoint value. The
+    tail (where :math:`t\lambda \le t_b\bar\lambda`) adds at most
+    :math:`2 t_b\bar\lambda (U_0 + C\,T_1 \cdot 1)`.
+    """
+    pos = table.positive
+    zero = p.scalar(0)
+    lam = p.exp(np.where(pos, table.log_lam, zero))
+    lam = np.where(pos, lam, zero)
+    ta, tb = p.exp(ua), p.exp(ub)
+    xa, xb = ta * lam, tb * lam
+    fa, fb = xa * p.exp(-xa), xb * p.exp(-xb)
+    inside = np.array([bool(a_ <= 1 <= b_) for a_, b_ in zip(xa, xb)])
+    m = np.where(inside, 1 / p.scalar(math.e), np.maximum(fa, fb))
+    oms = np.where(pos, p.exp(teacher.log_1ms), zero)
+    s = np.where(pos, p.exp(teacher.log_s), p.scalar(1))
+    r_a = p.exp(-xa) * oms + s
+    a_b = 1 - p.exp(-xb)
+    B = np.where(pos, p.exp(table.log_B), zero)
+    F = np.where(pos, teacher.C * p.exp(table.log_mult + np.where(pos, table.log_lam, zero)
+                                        + 2 * teacher.log_s), zero)
+    out = p.sum(2 * m * (r_a * oms * B + a_b * F))
+    if table.has_tail:
+        bar = p.exp(table.spec_tail.log_lambda_bar)
+        mass = p.exp(table.tgt_tail.log_mass) + abs(teacher.C) * p.exp(
+            table.spec_tail.log_mass)
+        out = out + 2 * tb * bar * mass
+    return out
+
+
+def _optimal_stopping(table, teacher, t_lo, t_hi, precision):
+    """Certified grid search in log t, Newton polish, and the winning intervals."""
+    p = precision
+    with p.context():
+        u_lo, u_hi = p.log(t_lo), p.log(t_hi)
+        n = 241
+        us = [u_lo + (u_hi - u_lo) * i / (n - 1) for i in range(n)]
+        vals, _ = student_risk(table, teacher, [p.exp(u) for u in us])
+        L_T = teacher.teacher_risk
+        best = min(vals)
+        # tolerance: what the final Newton polish resolves anyway
+        tol = p.scalar(1e-6) * abs(L_T - best) + p.scalar(10.0) ** (-p.working_digits + 3)
+        pts = list(zip(us, vals))
+        stack = [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
+        refined, uncertified = 0, 0
+        while stack:
+            (ua, va), (ub, vb) = stack.pop()
+            lip = _local_lipschitz(table, teacher, ua, ub, p)
+            if (va + vb) / 2 - lip * (ub - ua) / 2 >= best - tol:
+                continue
+            if refined >= 20000:
+                uncertified += 1
+                continue
+            um = (ua + ub) / 2
+            [vm], _ = student_risk(table, teacher, [p.exp(um)])
+            refined += 1
+            best = min(best, vm)
+            pts.append((um, vm))
+            stack.append(((ua, va), (um, vm)))
+            stack.append(((um, vm), (ub, vb)))
+        pts = sorted(pts, key=lambda x: float(x[0]))
+        k = int(np.argmin([float(v) for _, v in pts]))
+        u_star = pts[k][0]
+        # polish with Newton on dL/du = t L'(t), kept inside the neighbouring points
+        a = pts[max(k - 1, 0)][0]
+        b = pts[min(k + 1, len(pts) - 1)][0]
+        if 0 < k < len(pts) - 1:
+            for _ in range(100):
+                t = p.exp(u_star)
+                v, d1, d2, _ = student_risk(table, teacher, [t], derivatives=2)
+                g = t * d1[0]
+                h = t * d1[0] + t * t * d2[0]
+                step = -g / h if h > 0 else (b - a) / 4 * (-1 if g > 0 else 1)
+                new = u_star + step
+                if g > 0:
+                    b = u_star
+                else:
+                    a = u_star
+                if not (a < new < b):
+                    new = (a + b) / 2
+                if abs(new - u_star) <= p.scalar(10.0) ** (-(p.working_digits // 2 + 2)) \
+                        * max(1, abs(u_star)):
+                    u_star = new
+                    break
+                u_star = new
+        t_star = p.exp(u_star)
+        [l_star], _ = student_risk(table, teacher, [t_star])
+        # beyond the grid: can L_S still go lower?
+        beyond = gain_beyond(table, teacher, t_hi)
+        l_end = pts[-1][1]
+        at_end = k == len(pts) - 1
+        if at_end or l_end - beyond < l_star:
+            # no interior minimum: the best is approached as t -> infinity
+            [l_inf], _ = student_risk(table, teacher, [p.scalar(np.inf) if p.is_float
+                                                       else mpmath.inf])
+            if l_inf <= l_star:
+                t_star, l_star = (float("inf") if p.is_float else mpmath.inf), l_inf
+        wins = _win_intervals(table, teacher, pts, L_T, p)
+        search = {"search_range": [float(t_lo), float(t_hi)], "refinements": refined,
+                  "uncertified_intervals": uncertified,
+                  "decrease_bound_beyond_range": float(beyond)}
+        return t_star, l_star, wins, search
+
+
+def _win_intervals(table, teacher, pts, L_T, p):
+    """Intervals of t where L_S(t) < L_T, from sign changes on the grid (bisection)."""
+    out = []
+    inside = None
+    for (ua, va), (ub, vb) in zip(pts[:-1], pts[1:]):
+        fa, fb = va - L_T, vb - L_T
+        if inside is None and fa < 0:
+            inside = p.exp(ua)
+        if fa >= 0 and fb < 0:
+            inside = p.exp(_bisect(table, teacher, ua, ub, L_T, p))
+        elif fa < 0 and fb >= 0:
+            out.append((inside, p.exp(_bisect(table, teacher, ua, ub, L_T, p))))
+            inside = None
+    if inside is not None:
+        out.append((inside, float("inf") if p.is_float else mpmath.inf))
+    return out
+
+
+def _bisect(table, teacher, ua, ub, L_T, p):
+    fa_neg = student_risk(table, teacher, [p.exp(ua)])[0][0] < L_T
+    for _ in range(60 if p.is_float else int(3.4 * p.working_digits)):
+        um = (ua + ub) / 2
+        neg = student_risk(table, teacher, [p.exp(um)])[0][0] < L_T
+        if neg == fa_neg:
+            ua = um
+        else:
+            ub = um
+    return (ua + ub) / 2

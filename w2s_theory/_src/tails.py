@@ -331,18 +331,6 @@ def _expr_log_series(expr: TermExpr, j0, order):
     return L
 
 
-_GL = None
-
-
-def _gauss_legendre_nodes(a, b, degree):
-    global _GL
-    if _GL is None:
-        from mpmath.calculus.quadrature import GaussLegendre
-
-        _GL = GaussLegendre(mpmath.mp)
-    return _GL.get_nodes(a, b, degree, mpmath.mp.prec)
-
-
 class _LogPair:
     """Evaluates ``(b(j), s(j))`` once for all powers ``q``."""
 
@@ -384,55 +372,51 @@ def _gl_degree() -> int:
 def _integrals(pair: _LogPair, qs, J, log_scales):
     """``int_J^inf f_q(j) dj / exp(log_scale_q)`` and errors, for all q at once.
 
-    Substitutes ``j = J e^t`` and integrates over segments of length at most 2 with one
-    Gauss-Legendre rule, evaluating ``(b, s)`` once per node for all ``q``. The first
-    segment is also integrated with the next lower degree; that difference (an
-    overestimate of the error of the higher degree) is reported, scaled by the number of
-    segments. The remainder after the last segment is bounded by ``g(t_end) / rate``.
+    Substitutes ``j = J e^t`` (a power-law tail decays exponentially in ``t``) and uses
+    mpmath's double-exponential quadrature on ``[0, inf)`` for each ``q``, with the
+    values ``(b(j), s(j))`` cached by node so that all powers share the evaluations.
+    mpmath's error estimate (difference of the last two levels) is reported.
     """
-    eps = mpmath.mpf(2) ** (-mpmath.mp.prec)
-    nq = len(qs)
-    totals = [mpmath.mpf(0)] * nq
-    errs = [mpmath.mpf(0)] * nq
-    done = [False] * nq
-    degree = _gl_degree()
+    cache = {}
 
-    def segment(a, b, deg, active):
-        acc = [mpmath.mpf(0)] * nq
-        for t, w in _gauss_legendre_nodes(a, b, deg):
+    def values(t):
+        key = t
+        if key not in cache:
             j = J * mpmath.exp(t)
-            bv, sv = pair.values(j)
-            for i in active:
-                acc[i] += w * mpmath.exp(bv + qs[i] * sv - log_scales[i]) * j
-        return acc
+            cache[key] = (j,) + pair.values(j)
+        return cache[key]
 
-    a, b = mpmath.mpf(0), mpmath.mpf(1)
-    check = segment(a, b, degree - 1, range(nq))
-    n_seg = 0
-    while True:
-        active = [i for i in range(nq) if not done[i]]
-        hi = segment(a, b, degree, active)
-        n_seg += 1
-        if n_seg == 1:
-            first_err = [abs(hi[i] - check[i]) for i in range(nq)]
-        jb = J * mpmath.exp(b)
-        jb2 = J * mpmath.exp(b * (1 - mpmath.mpf(1) / 64))
-        bv, sv = pair.values(jb)
-        bv2, sv2 = pair.values(jb2)
-        for i in active:
-            totals[i] += hi[i]
-            g_end = mpmath.exp(bv + qs[i] * sv - log_scales[i]) * jb
-            g_prev = mpmath.exp(bv2 + qs[i] * sv2 - log_scales[i]) * jb2
-            rate = (mpmath.log(g_prev) - mpmath.log(g_end)) / (b / 64) if g_end > 0 \
-                else mpmath.inf
-            if g_end == 0 or (rate > 0 and g_end / rate < eps * totals[i]):
-                errs[i] = first_err[i] * n_seg + (g_end / rate if g_end > 0 else 0)
-                done[i] = True
-        if all(done):
+    eps = mpmath.mpf(2) ** (-mpmath.mp.prec)
+
+    def log_integrand(t, q, ls):
+        j, bv, sv = values(t)
+        return bv + q * sv - ls + mpmath.log(j)
+
+    # One finite range [0, T] for all q (so that the nodes, and the cached evaluations,
+    # coincide): T from the decay rate of the slowest term, doubled until the integrand
+    # at T, times the length of its geometric tail, is below the rounding level.
+    T = mpmath.mpf(4)
+    for q, ls in zip(qs, log_scales):
+        rate = log_integrand(1, q, ls) - log_integrand(2, q, ls)
+        if rate > 0:
+            T = max(T, (mpmath.mp.prec * mpmath.log(2) + 10) / rate)
+    for _ in range(40):
+        totals, errs, ok = [], [], True
+        for q, ls in zip(qs, log_scales):
+            v, e = mpmath.quad(lambda t: mpmath.exp(log_integrand(t, q, ls)), [0, 1, T],
+                               error=True)
+            g_end = mpmath.exp(log_integrand(T, q, ls))
+            rate_end = (log_integrand(T * (1 - mpmath.mpf(1) / 64), q, ls)
+                        - log_integrand(T, q, ls)) / (T / 64)
+            if not (rate_end > 0 and g_end / rate_end <= eps * abs(v)):
+                ok = False
+                break
+            totals.append(v)
+            errs.append(abs(e) + g_end / rate_end)
+        if ok:
             return totals, errs
-        if b > 2 ** 16:
-            raise ArithmeticError("tail integral does not converge fast enough")
-        a, b = b, b + min(b, 2)
+        T = 2 * T
+    raise ArithmeticError("tail integral does not converge fast enough")
 
 
 def _em(pair: _LogPair, qs, J, order, integrals=None):

@@ -332,7 +332,13 @@ class BoundTarget:
     # -- tails -------------------------------------------------------------------------
     def tail(self, K: int, q_max: int, log_bar, precision: Precision = FLOAT64) -> TargetTail:
         """Energies of the blocks ``k >= K`` (``K >= min_tail_start``)."""
-        K = int(K)
+        key = (int(K), int(q_max), str(log_bar), precision.digits)
+        cache = self.__dict__.setdefault("_tail_cache", {})
+        if key not in cache:
+            cache[key] = self._tail(int(K), int(q_max), log_bar, precision)
+        return cache[key]
+
+    def _tail(self, K, q_max, log_bar, precision):
         if K < self.min_tail_start:
             raise InvalidArgument("K", f"target tails start at block >= {self.min_tail_start}")
         ninf = precision.scalar(-np.inf) if precision.is_float else mpmath.ninf

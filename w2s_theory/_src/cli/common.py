@@ -11,7 +11,8 @@ import mpmath
 import numpy as np
 
 __all__ = ["W2SArgumentParser", "OptionError", "option_for", "print_json", "jsonable",
-           "parse_list"]
+           "parse_list", "add_feature_options", "spectrum_from_args", "add_output_options",
+           "number_formatter", "print_table"]
 
 
 class OptionError(Exception):
@@ -94,3 +95,96 @@ def parse_list(option: str, text: str, convert=float):
         except (TypeError, ValueError):
             raise OptionError(option, f"not a number: {s!r}") from None
     return out
+
+
+# --------------------------------------------------------------------------------------
+# Options shared by the subcommands (same names, same meaning everywhere)
+
+
+def add_feature_options(parser, *, required_activation: bool = False):
+    """The feature family: ``--activation/--dim`` (sphere), ``--variances`` (linear
+    features on Gaussian data), ``--eigenvalues/--multiplicities`` or ``--power-law``."""
+    g = parser.add_argument_group("features")
+    g.add_argument("--activation", default=None if not required_activation else "relu",
+                   help="activation on the sphere: relu, step, relu2, relu3, abs, sign, "
+                        "leaky_relu, erf, tanh, sigmoid, softplus, gelu, relu^p, "
+                        "poly:a0,a1,... (default: relu)")
+    g.add_argument("--dim", type=int, default=None,
+                   help="input dimension d >= 2 (inputs on the sphere S^{d-1})")
+    g.add_argument("--variances", default=None,
+                   help="linear random features on x ~ N(0, diag(VARIANCES)): "
+                        "comma-separated")
+    g.add_argument("--eigenvalues", default=None,
+                   help="a user spectrum: comma-separated eigenvalues")
+    g.add_argument("--multiplicities", default=None,
+                   help="multiplicities of --eigenvalues (default: all 1)")
+    g.add_argument("--power-law", type=float, default=None, metavar="ALPHA",
+                   help="the infinite spectrum lambda_i = i^-ALPHA, i = 1, 2, ...")
+
+
+def spectrum_from_args(args):
+    """Build the spectrum the feature options describe (sphere with relu by default)."""
+    from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
+                           SphereSpectrum)
+
+    others = [("--variances", args.variances), ("--eigenvalues", args.eigenvalues),
+              ("--power-law", args.power_law)]
+    given = [name for name, v in others if v is not None]
+    if len(given) > 1 or (given and args.activation is not None):
+        names = given + (["--activation"] if args.activation is not None else [])
+        raise OptionError(names[-1], f"give only one feature family (got {', '.join(names)})")
+    if args.multiplicities is not None and args.eigenvalues is None:
+        raise OptionError("--multiplicities", "goes with --eigenvalues")
+    if args.variances is not None:
+        return LinearGaussianSpectrum(args.variances)
+    if args.eigenvalues is not None:
+        return FiniteSpectrum(args.eigenvalues, args.multiplicities)
+    if args.power_law is not None:
+        return PowerLawSpectrum(args.power_law)
+    if args.dim is None:
+        raise OptionError("--dim", "required for features on the sphere (e.g. --dim 6)")
+    return SphereSpectrum(args.activation or "relu", args.dim)
+
+
+def add_output_options(parser, *, digits: bool = True):
+    g = parser.add_argument_group("output")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    if digits:
+        g.add_argument("--digits", type=int, default=None,
+                       help="significant digits (>= 15) computed with mpmath; numbers are "
+                            "then printed as decimal strings (default: float64)")
+
+
+def number_formatter(digits):
+    """Formatter for numbers in JSON: floats (``inf`` as null), or decimal strings."""
+    def as_float(x):
+        if x is None:
+            return None
+        f = float(x)
+        return f if math.isfinite(f) else None
+
+    if digits is None:
+        return as_float
+
+    def as_str(x):
+        if x is None:
+            return None
+        with mpmath.workdps(digits + 5):
+            v = mpmath.mpf(x)
+            if mpmath.isinf(v):
+                return None
+            return mpmath.nstr(v, digits, strip_zeros=False)
+
+    return as_str
+
+
+def print_table(rows, headers, stream=None):
+    """A plain aligned table."""
+    stream = stream or sys.stdout
+    cols = [[str(h)] + [str(r[i]) for r in rows] for i, h in enumerate(headers)]
+    widths = [max(len(c) for c in col) for col in cols]
+    for n in range(len(rows) + 1):
+        line = "  ".join(col[n].rjust(w) for col, w in zip(cols, widths))
+        stream.write(line.rstrip() + "\n")
+        if n == 0:
+            stream.write("  ".join("-" * w for w in widths) + "\n")

@@ -257,7 +257,13 @@ class SphereSpectrum(Spectrum):
             return max(parts)
 
     def tail_moments(self, K, q_max, precision=FLOAT64):
-        K = int(K)
+        key = (int(K), int(q_max), precision.digits)
+        cache = self.__dict__.setdefault("_tail_cache", {})
+        if key not in cache:
+            cache[key] = self._tail_moments(int(K), int(q_max), precision)
+        return cache[key]
+
+    def _tail_moments(self, K, q_max, precision):
         if K < self.min_tail_start:
             raise InvalidArgument("K", f"tails start at degree >= {self.min_tail_start}")
         log_bar = self.log_lambda_bar(K, precision)

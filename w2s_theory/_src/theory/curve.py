@@ -165,13 +165,25 @@ def _resolve(spectrum, activation, dim, target):
     return spectrum, t.bind(spectrum), t
 
 
-def _choose_table(spectrum, bt, M, t_max, precision):
+def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=None):
     """Build the table with ``lambda_bar <= rho * min(nu, 1/t_max)`` at the solution."""
     rho, Q = series_plan(precision)
     K = max(bt.min_tail_start, spectrum.min_tail_start, 8)
     if spectrum.n_blocks is not None:
         K = spectrum.n_blocks
-    else:
+    elif start is not None:
+        K = max(K, start)
+        if log_nu_guess is not None:
+            # the cut this precision needs at the guessed nu
+            with precision.context():
+                thr = precision.log(precision.scalar(rho)) + precision.scalar(log_nu_guess)
+                if t_max is not None and math.isfinite(float(t_max)) and t_max > 0:
+                    thr = min(thr, precision.log(precision.scalar(rho) /
+                                                 precision.scalar(t_max)))
+            K = spectrum.start_for(float(thr) - 0.5, FLOAT64, start=K)
+    if spectrum.n_blocks is not None:
+        K = spectrum.n_blocks
+    elif start is None:
         # enough explicit directions for the width equation to have its root in range:
         # more than 2 M non-zero eigendirections below the cut
         while True:
@@ -181,7 +193,7 @@ def _choose_table(spectrum, bt, M, t_max, precision):
             if dims.sum() > 2 * M or K > 1 << 22:
                 break
             K *= 2
-    log_nu = None
+    log_nu = None if log_nu_guess is None else precision.scalar(log_nu_guess)
     for _ in range(12):
         table = build_table(spectrum, bt, K, Q, precision)
         log_nu = solve_log_nu(table, M, log_nu)
@@ -235,19 +247,25 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
             "teacher_width", f"must be below the number of non-zero eigendirections of "
             f"the kernel ({rank}); at {M} the teacher fits every direction exactly")
     ts = check_times(times, precision)
-    finite_ts = [t for t in ts if math.isfinite(float(t))]
-    # search range for t*, from the top eigenvalue and nu (refined below)
-    table, log_nu = _choose_table(spectrum, bt, M, None, precision)
+    finite_ts = [float(t) for t in ts if math.isfinite(float(t))]
+    # 1. float64 pass: nu, the search range for t*, and the cut K
+    table, log_nu = _choose_table(spectrum, bt, M, None, FLOAT64)
+    lam_max_f = float(np.exp(table.log_lambda_max))
+    nu_f = float(np.exp(log_nu))
+    if search_range is None:
+        t_lo_f, t_hi_f = 1e-3 / lam_max_f, 1e4 / nu_f
+    else:
+        t_lo_f, t_hi_f = (float(x) for x in search_range)
+    t_max = max(finite_ts + [t_hi_f]) if optimal_stopping else (max(finite_ts) if finite_ts
+                                                                else None)
+    table, log_nu = _choose_table(spectrum, bt, M, t_max, FLOAT64, log_nu_guess=log_nu)
+    # 2. in mpmath, one table at the cut the working precision needs, nu from the guess
+    if not precision.is_float:
+        table, log_nu = _choose_table(spectrum, bt, M, t_max, precision,
+                                      log_nu_guess=log_nu, start=table.K)
     with precision.context():
         lam_max = precision.exp(table.log_lambda_max)
-        nu = precision.exp(log_nu)
-        if search_range is None:
-            t_lo, t_hi = precision.scalar(1e-3) / lam_max, precision.scalar(1e4) / nu
-        else:
-            t_lo, t_hi = (precision.scalar(x) for x in search_range)
-    t_max = max(finite_ts + [t_hi]) if optimal_stopping else (max(finite_ts) if finite_ts
-                                                              else None)
-    table, log_nu = _choose_table(spectrum, bt, M, t_max, precision)
+        t_lo, t_hi = precision.scalar(t_lo_f), precision.scalar(t_hi_f)
     teacher = teacher_sums(table, log_nu, M)
     with precision.context():
         energy = precision.exp(table.log_energy)
@@ -309,39 +327,41 @@ def _bounds(ts, L_T, energy, floor, lam_max, precision):
     return tuple(lb), gub, pub
 
 
-def _local_lipschitz(table, teacher, ua, ub, p):
-    r"""Bound on :math:`|dL_S/du|`, :math:`u = \log t`, over ``[ua, ub]``.
+def _local_lipschitz(table, teacher, ua, ub):
+    r"""Bounds on :math:`|dL_S/du|`, :math:`u = \log t`, over intervals ``[ua_i, ub_i]``.
 
     Per block, :math:`|d(r^2 B)/du| = 2 r\, t\lambda e^{-t\lambda} (1-s) B` and
     :math:`|d(a^2F)/du| = 2 a\, t\lambda e^{-t\lambda} F`, with ``r`` decreasing and
-    ``a`` increasing in ``t``, and :math:`\max t\lambda e^{-t\lambda}` over the interval
+    ``a`` increasing in ``t``, and :math:`\max t\lambda e^{-t\lambda}` over an interval
     equal to ``1/e`` if :math:`t\lambda = 1` inside, else the larger endpoint value. The
     tail (where :math:`t\lambda \le t_b\bar\lambda`) adds at most
-    :math:`2 t_b\bar\lambda (U_0 + C\,T_1 \cdot 1)`.
+    :math:`2 t_b\bar\lambda (U_0 + |C| T_1)`. Computed in float64 (a bound needs no
+    more) with a relative safety margin of 1e-6, vectorized over the intervals.
     """
+    f = lambda x: np.asarray([float(v) for v in np.ravel(x)])  # noqa: E731
     pos = table.positive
-    zero = p.scalar(0)
-    lam = p.exp(np.where(pos, table.log_lam, zero))
-    lam = np.where(pos, lam, zero)
-    ta, tb = p.exp(ua), p.exp(ub)
+    log_lam = np.where(pos, f(table.log_lam), 0.0)
+    lam = np.where(pos, np.exp(log_lam), 0.0)[None, :]
+    ta = np.exp(f(ua))[:, None]
+    tb = np.exp(f(ub))[:, None]
     xa, xb = ta * lam, tb * lam
-    fa, fb = xa * p.exp(-xa), xb * p.exp(-xb)
-    inside = np.array([bool(a_ <= 1 <= b_) for a_, b_ in zip(xa, xb)])
-    m = np.where(inside, 1 / p.scalar(math.e), np.maximum(fa, fb))
-    oms = np.where(pos, p.exp(teacher.log_1ms), zero)
-    s = np.where(pos, p.exp(teacher.log_s), p.scalar(1))
-    r_a = p.exp(-xa) * oms + s
-    a_b = 1 - p.exp(-xb)
-    B = np.where(pos, p.exp(table.log_B), zero)
-    F = np.where(pos, teacher.C * p.exp(table.log_mult + np.where(pos, table.log_lam, zero)
-                                        + 2 * teacher.log_s), zero)
-    out = p.sum(2 * m * (r_a * oms * B + a_b * F))
+    fa, fb = xa * np.exp(-xa), xb * np.exp(-xb)
+    inside = (xa <= 1) & (xb >= 1)
+    m = np.where(inside, 1 / math.e, np.maximum(fa, fb))
+    oms = np.where(pos, np.exp(f(teacher.log_1ms)), 0.0)[None, :]
+    s = np.where(pos, np.exp(f(teacher.log_s)), 1.0)[None, :]
+    r_a = np.exp(-xa) * oms + s
+    a_b = 1 - np.exp(-xb)
+    B = np.where(pos, np.exp(f(table.log_B)), 0.0)[None, :]
+    F = (np.where(pos, np.exp(f(table.log_mult) + log_lam + 2 * f(teacher.log_s)), 0.0)
+         * abs(float(teacher.C)))[None, :]
+    out = np.sum(2 * m * (r_a * oms * B + a_b * F), axis=1)
     if table.has_tail:
-        bar = p.exp(table.spec_tail.log_lambda_bar)
-        mass = p.exp(table.tgt_tail.log_mass) + abs(teacher.C) * p.exp(
-            table.spec_tail.log_mass)
-        out = out + 2 * tb * bar * mass
-    return out
+        bar = math.exp(float(table.spec_tail.log_lambda_bar))
+        mass = math.exp(float(table.tgt_tail.log_mass)) + abs(float(teacher.C)) * math.exp(
+            float(table.spec_tail.log_mass))
+        out = out + tb[:, 0] * (2 * bar * mass)
+    return out * (1 + 1e-6) + 1e-300
 
 
 def _optimal_stopping(table, teacher, t_lo, t_hi, precision):
@@ -357,48 +377,36 @@ def _optimal_stopping(table, teacher, t_lo, t_hi, precision):
         # tolerance: what the final Newton polish resolves anyway
         tol = p.scalar(1e-6) * abs(L_T - best) + p.scalar(10.0) ** (-p.working_digits + 3)
         pts = list(zip(us, vals))
-        stack = [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
-        refined, uncertified = 0, 0
-        while stack:
-            (ua, va), (ub, vb) = stack.pop()
-            lip = _local_lipschitz(table, teacher, ua, ub, p)
-            if (va + vb) / 2 - lip * (ub - ua) / 2 >= best - tol:
-                continue
-            if refined >= 20000:
-                uncertified += 1
-                continue
-            um = (ua + ub) / 2
-            [vm], _ = student_risk(table, teacher, [p.exp(um)])
-            refined += 1
-            best = min(best, vm)
-            pts.append((um, vm))
-            stack.append(((ua, va), (um, vm)))
-            stack.append(((um, vm), (ub, vb)))
+        intervals = [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
+        refined = uncertified = 0
+        # branch and bound, one vectorized round per level of subdivision
+        while intervals:
+            ua = [a[0] for a, _ in intervals]
+            ub = [b[0] for _, b in intervals]
+            lip = _local_lipschitz(table, teacher, ua, ub)
+            thr = float(best - tol)
+            flagged = [iv for iv, L in zip(intervals, lip)
+                       if (float(iv[0][1]) + float(iv[1][1])) / 2
+                       - L * float(iv[1][0] - iv[0][0]) / 2 < thr]
+            if not flagged:
+                break
+            if refined + len(flagged) > 20000:
+                uncertified = len(flagged)
+                break
+            mids = [(a[0] + b[0]) / 2 for a, b in flagged]
+            vm, _ = student_risk(table, teacher, [p.exp(u) for u in mids])
+            refined += len(flagged)
+            intervals = []
+            for (a, b), um, v in zip(flagged, mids, vm):
+                pts.append((um, v))
+                best = min(best, v)
+                intervals += [(a, (um, v)), ((um, v), b)]
         pts = sorted(pts, key=lambda x: float(x[0]))
         k = int(np.argmin([float(v) for _, v in pts]))
         u_star = pts[k][0]
-        # polish with Newton on dL/du = t L'(t), kept inside the neighbouring points
-        a = pts[max(k - 1, 0)][0]
-        b = pts[min(k + 1, len(pts) - 1)][0]
         if 0 < k < len(pts) - 1:
-            for _ in range(100):
-                t = p.exp(u_star)
-                v, d1, d2, _ = student_risk(table, teacher, [t], derivatives=2)
-                g = t * d1[0]
-                h = t * d1[0] + t * t * d2[0]
-                step = -g / h if h > 0 else (b - a) / 4 * (-1 if g > 0 else 1)
-                new = u_star + step
-                if g > 0:
-                    b = u_star
-                else:
-                    a = u_star
-                if not (a < new < b):
-                    new = (a + b) / 2
-                if abs(new - u_star) <= p.scalar(10.0) ** (-(p.working_digits // 2 + 2)) \
-                        * max(1, abs(u_star)):
-                    u_star = new
-                    break
-                u_star = new
+            u_star = _newton_log_t(table, teacher, u_star, pts[k - 1][0], pts[k + 1][0], p,
+                                   target=None)
         t_star = p.exp(u_star)
         [l_star], _ = student_risk(table, teacher, [t_star])
         # beyond the grid: can L_S still go lower?
@@ -418,8 +426,45 @@ def _optimal_stopping(table, teacher, t_lo, t_hi, precision):
         return t_star, l_star, wins, search
 
 
+def _newton_log_t(table, teacher, u, a, b, p, target=None):
+    """Safeguarded Newton in ``u = log t`` inside ``(a, b)``.
+
+    ``target=None``: a stationary point of ``L_S`` (``dL/du = 0``); otherwise a root of
+    ``L_S(e^u) = target``. Bisection replaces any step that leaves the bracket.
+    """
+    # requested accuracy in u (the working precision carries guard digits beyond it)
+    tol = p.scalar(10.0) ** (-(p.digits or 15))
+    f_a = None
+    for _ in range(200):
+        t = p.exp(u)
+        v, d1, d2, _ = student_risk(table, teacher, [t], derivatives=2)
+        if target is None:
+            g, h = t * d1[0], t * d1[0] + t * t * d2[0]
+            go_left = g > 0
+        else:
+            g, h = v[0] - target, t * d1[0]
+            if f_a is None:
+                f_a = student_risk(table, teacher, [p.exp(a)])[0][0] - target
+            go_left = (g > 0) == (f_a < 0)
+        if go_left:
+            b = u
+        else:
+            a = u
+        newton_ok = h != 0 and (target is not None or h > 0)
+        if newton_ok and abs(g / h) <= tol * max(1, abs(u)):
+            return u - g / h                 # converged: the Newton step is negligible
+        new = u - g / h if newton_ok else (a + b) / 2
+        if not (a < new < b):
+            new = (a + b) / 2
+        if b - a <= tol * max(1, abs(u)):
+            return new
+
+        u = new
+    return u
+
+
 def _win_intervals(table, teacher, pts, L_T, p):
-    """Intervals of t where L_S(t) < L_T, from sign changes on the grid (bisection)."""
+    """Intervals of t where L_S(t) < L_T, from sign changes on the grid (Newton)."""
     out = []
     inside = None
     for (ua, va), (ub, vb) in zip(pts[:-1], pts[1:]):
@@ -427,22 +472,11 @@ def _win_intervals(table, teacher, pts, L_T, p):
         if inside is None and fa < 0:
             inside = p.exp(ua)
         if fa >= 0 and fb < 0:
-            inside = p.exp(_bisect(table, teacher, ua, ub, L_T, p))
+            inside = p.exp(_newton_log_t(table, teacher, (ua + ub) / 2, ua, ub, p, L_T))
         elif fa < 0 and fb >= 0:
-            out.append((inside, p.exp(_bisect(table, teacher, ua, ub, L_T, p))))
+            out.append((inside, p.exp(_newton_log_t(table, teacher, (ua + ub) / 2, ua, ub,
+                                                    p, L_T))))
             inside = None
     if inside is not None:
         out.append((inside, float("inf") if p.is_float else mpmath.inf))
     return out
-
-
-def _bisect(table, teacher, ua, ub, L_T, p):
-    fa_neg = student_risk(table, teacher, [p.exp(ua)])[0][0] < L_T
-    for _ in range(60 if p.is_float else int(3.4 * p.working_digits)):
-        um = (ua + ub) / 2
-        neg = student_risk(table, teacher, [p.exp(um)])[0][0] < L_T
-        if neg == fa_neg:
-            ua = um
-        else:
-            ub = um
-    return (ua + ub) / 2

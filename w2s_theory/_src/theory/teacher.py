@@ -73,9 +73,9 @@ def _spec_tail(table: SpectralTable, series: PowerSeries, log_prefactor):
     m = table.spec_tail.ratios
     val = series.pair(m)
     scale = p.exp(table.spec_tail.log_mass + log_prefactor)
-    last = abs(float(series.coeffs[-1] * m[len(series.coeffs) - 1]))
-    err = float(scale) * (last + abs(float(val)) * table.spec_tail.rel_error)
-    return scale * val, err
+    last = _absf(series.coeffs[-1] * m[len(series.coeffs) - 1])
+    err = float(scale) * (last + _absf(val) * table.spec_tail.rel_error)
+    return val * scale, err
 
 
 def _tgt_tail(table: SpectralTable, series: PowerSeries, log_prefactor):
@@ -86,9 +86,16 @@ def _tgt_tail(table: SpectralTable, series: PowerSeries, log_prefactor):
         return p.scalar(0), 0.0
     val = series.pair(t.ratios)
     scale = p.exp(t.log_mass + log_prefactor)
-    last = abs(float(series.coeffs[-1] * t.ratios[len(series.coeffs) - 1]))
-    err = float(scale) * (last + abs(float(val)) * t.rel_error)
-    return scale * val, err
+    last = _absf(series.coeffs[-1] * t.ratios[len(series.coeffs) - 1])
+    err = float(scale) * (last + _absf(val) * t.rel_error)
+    return val * scale, err
+
+
+def _absf(x):
+    """``|x|`` as float64 (elementwise for arrays)."""
+    if np.ndim(x) == 0:
+        return abs(float(x))
+    return np.abs(np.array([float(v) for v in np.ravel(x)])).reshape(np.shape(x))
 
 
 def _width_sum(table: SpectralTable, log_nu):

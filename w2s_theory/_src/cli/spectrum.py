@@ -1,0 +1,93 @@
+"""``w2s spectrum``: eigenvalues and multiplicities of a random-feature kernel."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+from ..precision import Precision
+from ..spectra import SphereSpectrum
+from ..sphere import multiplicities
+from .common import (add_feature_options, add_output_options, number_formatter, print_json,
+                     print_table, spectrum_from_args, OptionError)
+
+NAME = "spectrum"
+HELP = "Funk-Hecke coefficients, eigenvalues and multiplicities of a kernel's spectrum."
+EXAMPLE = "w2s spectrum --activation relu --dim 6 --max-degree 8 --json"
+
+
+def add_arguments(parser):
+    add_feature_options(parser)
+    parser.add_argument("--max-degree", type=int, default=10,
+                        help="list degrees (blocks) 0..MAX_DEGREE (default: 10)")
+    add_output_options(parser)
+
+
+def run(args) -> int:
+    args._option_names = {"K": "--max-degree", "k_max": "--max-degree", "k": "--max-degree"}
+    if args.max_degree < 0:
+        raise OptionError("--max-degree", f"must be >= 0, got {args.max_degree}")
+    spec = spectrum_from_args(args)
+    precision = Precision(args.digits)
+    fmt = number_formatter(args.digits)
+    K = args.max_degree + 1
+    if spec.n_blocks is not None:
+        K = min(K, spec.n_blocks)
+    with precision.context():
+        b = spec.blocks(K, precision)
+        if isinstance(spec, SphereSpectrum):
+            la, sg = spec.coefficients(K, precision)
+            coeffs = [sg[k] * precision.exp(la[k]) for k in range(K)]
+            mults = multiplicities(spec.d, K - 1)
+            log10_c = [float(la[k]) / math.log(10) if sg[k] != 0 else None for k in range(K)]
+        else:
+            coeffs = None
+            mults = [int(round(float(np.exp(float(x))))) for x in b.log_mult]
+        eig = [precision.exp(x) for x in b.log_lam]
+        log10_eig = [float(x) / math.log(10) if float(x) > -np.inf else None
+                     for x in b.log_lam]
+        tail = None
+        if spec.n_blocks is None or K < spec.n_blocks:
+            t = spec.tail_moments(max(K, spec.min_tail_start), 1, precision)
+            tail = precision.exp(t.log_mass)
+            if spec.min_tail_start > K:       # degrees K..start-1 listed nowhere: add them
+                extra = spec.blocks(spec.min_tail_start, precision)
+                tail = tail + precision.sum(precision.exp(extra.log_lam[K:] +
+                                                          extra.log_mult[K:]))
+        trace = precision.exp(spec.log_trace(precision))
+    out = {
+        **({"activation": spec.activation.name, "dim": spec.d}
+           if isinstance(spec, SphereSpectrum) else {"activation": None, "dim": None}),
+        "spectrum": spec.describe(),
+        "degrees": list(range(K)),
+        "coefficients": None if coeffs is None else [fmt(c) for c in coeffs],
+        "eigenvalues": [fmt(e) for e in eig],
+        "multiplicities": mults,
+        "log10_eigenvalues": log10_eig,
+        "trace": fmt(trace),
+        "tail_mass": None if tail is None else fmt(tail),
+        "digits": args.digits,
+    }
+    if coeffs is not None:
+        out["log10_abs_coefficients"] = log10_c
+    if args.json:
+        print_json(out)
+        return 0
+    name = out["activation"] or spec.kind
+    print(f"spectrum of {name}" + (f" on S^{spec.d - 1}" if out["dim"] else ""))
+    show = (lambda x: x) if args.digits else (lambda x: f"{float(x):.6g}")
+    rows = []
+    for k in range(K):
+        row = [k]
+        if coeffs is not None:
+            row.append(show(out["coefficients"][k]))
+        row += [show(out["eigenvalues"][k]), mults[k]]
+        rows.append(row)
+    headers = ["k"] + (["c_k"] if coeffs is not None else []) + ["lambda_k", "N_k"]
+    print_table(rows, headers)
+    print(f"trace sum_k N_k lambda_k = {show(out['trace'])}")
+    if tail is not None:
+        print(f"beyond degree {K - 1}: sum_k N_k lambda_k = {show(out['tail_mass'])}")
+    return 0

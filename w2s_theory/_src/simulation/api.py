@@ -1,0 +1,283 @@
+r"""``simulate``: the entry point of the simulators, with the theory beside every run.
+
+>>> r = simulate(activation="relu", dim=6, target="degree:1", teacher_width=50,
+...              student_width="inf", times=[0, 300], seeds=2, seed=1, workers=1)
+>>> r.student_risk[0].mean                      # L_S(0) = ||f*||^2
+1.0
+>>> r.theory is not None and len(r.theory["student_risk"]) == 2
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from ..errors import InvalidArgument, check_int, check_real
+from ..spectra import PowerLawSpectrum, SphereSpectrum, Spectrum
+from ..targets import IrreducibleFloorWarning, parse_target
+from .exact import K_MAX, finite_student, fit_teacher, infinite_student
+from .families import default_truncation
+from .linalg import check_width_fits, gram_bytes, memory_budget
+from .results import SimulationResult, summarize
+from .runner import Recipe, build_family, cpu_count, run_seeds, seed_streams
+from .sampled import SampledOptions, sampled_seed
+
+__all__ = ["simulate", "exact_seed", "check_student_width"]
+
+
+def check_student_width(value):
+    """``None`` for an infinite-width student (``None``, ``"inf"``, ``inf``), else an int."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "infinite"):
+        return None
+    if isinstance(value, float) and math.isinf(value) and value > 0:
+        return None
+    return check_int("student_width", value, minimum=1)
+
+
+def _check_times(times):
+    if times is None:
+        raise InvalidArgument("times", "give at least one time")
+    if isinstance(times, str):
+        times = [s for s in times.split(",") if s.strip()]
+    if np.ndim(times) == 0:
+        times = [times]
+    out = []
+    for t in times:
+        try:
+            v = float(t)
+        except (TypeError, ValueError):
+            raise InvalidArgument("times", f"not a number: {t!r}") from None
+        if math.isnan(v) or v < 0:
+            raise InvalidArgument("times", f"times must be numbers >= 0, got {t!r}")
+        out.append(v)
+    if not out:
+        raise InvalidArgument("times", "give at least one time")
+    return out
+
+
+def exact_seed(recipe, teacher_width, student_width, times, rtol, seed_seq):
+    """One seed of the exact simulation (a picklable work item)."""
+    return _exact_with_family(build_family(recipe), teacher_width, student_width, times,
+                              rtol, seed_seq)
+
+
+def _exact_with_family(family, teacher_width, student_width, times, rtol, seed_seq):
+    rng_T, rng_S, _ = seed_streams(seed_seq)
+    t0 = time.perf_counter()
+    W_T = family.sample_weights(teacher_width, rng_T)
+    fit = fit_teacher(family, W_T)
+    t1 = time.perf_counter()
+    out = {"teacher_risk": fit.teacher_risk, "conditioning": fit.conditioning,
+           "seconds_teacher": t1 - t0}
+    if student_width is None:
+        risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol)
+        out.update(student_risk=list(risks), bound=list(bounds), student=info)
+    else:
+        W_S = family.sample_weights(student_width, rng_S)
+        risks, info = finite_student(family, W_T, fit, W_S, times)
+        out.update(student_risk=list(risks), student=info)
+    out["seconds_student"] = time.perf_counter() - t1
+    return out
+
+
+def _theory(spectrum, target, M_T, times):
+    from ..theory import risk_curve
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IrreducibleFloorWarning)
+            return risk_curve(spectrum=spectrum, target=target, teacher_width=M_T,
+                              times=times).to_dict(), None
+    except (InvalidArgument, ArithmeticError) as exc:
+        return None, str(exc)
+
+
+def _workers(requested, seeds, need_bytes, heavy):
+    if requested is not None:
+        w = check_int("workers", requested, minimum=1)
+    else:
+        w = min(cpu_count(), seeds) if heavy else 1
+    w = max(1, min(w, seeds))
+    while w > 1 and need_bytes > memory_budget(w):
+        w -= 1
+    return w
+
+
+def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=None,
+             times=None, *, activation=None, dim=None, method="exact", seeds=10, seed=0,
+             n=None, workers=None, progress=None, truncation=None, rtol=1e-6,
+             batch_size=None, test_size=None, lr=None, stop_rtol=None, max_steps=None,
+             student_lr=None, student_batch_size=None, blas_threads=1):
+    r"""Simulate teacher and student over ``seeds`` draws of the weights.
+
+    Parameters
+    ----------
+    spectrum, activation, dim, target, teacher_width, times
+        As for :func:`~w2s_theory._src.theory.risk_curve`.
+    student_width : int, ``"inf"`` or None
+        Width of the student; ``None``/``"inf"`` for the infinite-width student.
+    method : ``"exact"`` or ``"sampled"``
+        Exact in the inputs (:mod:`.exact`), or the practitioner's simulation
+        (:mod:`.sampled`; ``n`` inputs for the finite-sample variant).
+    seeds, seed
+        Number of independent draws, and the root seed (``SeedSequence`` spawning).
+    workers
+        Processes (default: the cores, for jobs worth it; memory permitting).
+    progress
+        ``progress(done, total)`` called as seeds complete.
+    truncation
+        Coordinates kept for power-law spectra (default: omitted kernel trace below 1%
+        of ``M_T nu``, memory and time permitting; reported).
+    rtol
+        Relative accuracy of the infinite-width student's degree sums (exact method).
+    blas_threads
+        BLAS threads of an in-process run (``workers = 1``; ``None`` leaves the library's
+        default). Workers always use one. Multithreaded OpenBLAS on busy cores can be
+        far slower than one thread, hence the default.
+    """
+    if spectrum is None:
+        if activation is None:
+            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
+        if dim is None:
+            raise InvalidArgument("dim", "the sphere dimension is required")
+        spectrum = SphereSpectrum(activation, dim)
+    elif not isinstance(spectrum, Spectrum):
+        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
+    tgt = parse_target(target)
+    bt = tgt.bind(spectrum)
+    M_T = check_int("teacher_width", teacher_width, minimum=1)
+    M_S = check_student_width(student_width)
+    ts = _check_times(times)
+    seeds = check_int("seeds", seeds, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if method not in ("exact", "sampled"):
+        raise InvalidArgument("method", f"must be 'exact' or 'sampled', got {method!r}")
+    if n is not None:
+        n = check_int("n", n, minimum=1)
+        if method != "sampled":
+            raise InvalidArgument("n", "a student trained on n samples needs the sampled "
+                                  "method (the exact method integrates the inputs)")
+    if method == "sampled" and any(math.isinf(t) for t in ts):
+        raise InvalidArgument("times", "the sampled simulation needs finite times")
+    rtol = float(check_real("rtol", rtol, minimum=0, strict_min=True))
+    # memory, before anything is allocated (one worker's worth)
+    if M_S is not None and method == "exact":
+        check_width_fits("student_width", M_S, other=M_T)
+    check_width_fits("teacher_width", M_T)
+    if M_S is not None and method == "sampled":
+        rows = (test_size or SampledOptions.DEFAULTS["test_size"]) + 2048 + (n or 0)
+        if 8 * M_S * rows > memory_budget():
+            raise InvalidArgument(
+                "student_width", f"the sampled student's feature matrices ({rows} inputs x "
+                f"{M_S}) do not fit in memory; at most "
+                f"{memory_budget() // (8 * rows)} fits in the memory available")
+    if n is not None and M_S is None and 8 * n * n > memory_budget():
+        raise InvalidArgument("n", f"the infinite-width student on n inputs needs an "
+                              f"n x n kernel matrix: at most "
+                              f"{int(math.sqrt(memory_budget() / 8))} fits in memory")
+
+    theory, theory_note = _theory(spectrum, tgt, M_T, ts)
+    theory_teacher = None if theory is None else theory["teacher_risk"]
+    nu = None if theory is None else theory["nu_teacher"]
+    if isinstance(spectrum, PowerLawSpectrum):
+        if truncation is None:
+            widest = max(M_T, M_S or 0)
+            cap = max(4 * widest, min(int(2e10 / widest ** 2),
+                                      memory_budget() // (8 * 4 * widest)))
+            scale = 0.01 * M_T * nu if nu else 0.0
+            truncation = cap if scale <= 0 else max(default_truncation(
+                spectrum, scale, cap), 2 * widest)
+        truncation = check_int("truncation", truncation, minimum=1)
+    recipe = Recipe.from_spectrum(spectrum, tgt, truncation)
+    family = build_family(recipe) if recipe.picklable() else None
+    if family is None:
+        from .families import make_family
+        family = make_family(spectrum, bt, truncation)
+    if hasattr(family, "D"):
+        per = 8 * family.D * (M_T + (M_S or 0))
+        if per > memory_budget():
+            raise InvalidArgument("truncation", f"{family.D} coordinates for widths "
+                                  f"{M_T} and {M_S} do not fit in memory")
+
+    need = gram_bytes(max(M_T, M_S or 0), M_T)
+    heavy = method == "sampled" or seeds * (max(M_T, M_S or 0) ** 3) >= 2e9 or \
+        seeds * M_T ** 2 * 64 >= 2e9
+    w = _workers(workers, seeds, need, heavy) if recipe.picklable() else 1
+    t0 = time.perf_counter()
+    if method == "exact":
+        if recipe.picklable():
+            rows = run_seeds(exact_seed, (recipe, M_T, M_S, tuple(ts), rtol), seeds, seed,
+                             w, progress, blas_threads)
+        else:                       # user callables: in-process, same seed streams
+            rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(ts), rtol),
+                             seeds, seed, 1, progress, blas_threads)
+    else:
+        opts = SampledOptions(batch_size=batch_size, test_size=test_size, lr=lr,
+                              rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
+                              student_batch_size=student_batch_size)
+        for key in ("batch_size", "test_size", "max_steps", "student_batch_size"):
+            opts[key] = check_int(key, opts[key], minimum=2 if key != "max_steps" else 1)
+        for key in ("lr", "student_lr", "rtol"):
+            opts[key] = float(check_real(key if key != "rtol" else "stop_rtol", opts[key],
+                                         minimum=0, strict_min=True))
+        if not recipe.picklable():
+            raise InvalidArgument("activation", "the sampled method needs a registered "
+                                  "activation or a picklable callable")
+        rows = run_seeds(sampled_seed, (recipe, M_T, M_S, tuple(ts), n, dict(opts)),
+                         seeds, seed, w, progress, blas_threads)
+    wall = time.perf_counter() - t0
+    return _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows,
+                     theory, theory_teacher, theory_note, w, wall)
+
+
+def _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows, theory,
+              theory_teacher, theory_note, workers, wall):
+    teacher = summarize([r["teacher_risk"] for r in rows])
+    student = tuple(summarize([r["student_risk"][i] for r in rows])
+                    for i in range(len(ts)))
+    setting = {"target": str(tgt), **spectrum.describe(), **family.describe(),
+               "teacher_width": M_T, "student_width": "inf" if M_S is None else M_S,
+               "n": n}
+    diag = {"workers": workers, "seconds": wall, "error_bound": family.error_bound}
+    if theory_note:
+        diag["theory_note"] = theory_note
+    if method == "exact":
+        cond = [r["conditioning"] for r in rows]
+        diag["teacher_conditioning"] = {
+            "max_condition": max(c["condition"] for c in cond),
+            "discarded": max(c["discarded"] for c in cond)}
+        if M_S is None:
+            diag["truncation_bound"] = [max(r["bound"][i] for r in rows)
+                                        for i in range(len(ts))]
+            diag["degrees"] = max(r["student"]["degrees"] for r in rows)
+            diag["bound_met"] = all(r["student"].get("bound_met", True) for r in rows)
+            diag["degree_cap"] = K_MAX
+        else:
+            diag["student_ceiling_risk"] = summarize(
+                [r["student"]["ceiling_risk"] for r in rows]).to_dict(values=False)
+            diag["student_conditioning"] = {
+                "max_condition": max(r["student"]["conditioning"]["condition"]
+                                     for r in rows),
+                "discarded": max(r["student"]["conditioning"]["discarded"] for r in rows)}
+    else:
+        diag["heldout_stderr"] = {
+            "teacher": float(np.mean([r["teacher_stderr"] for r in rows])),
+            "student": [float(np.mean([r["student_stderr"][i] for r in rows]))
+                        for i in range(len(ts))]}
+        diag["teacher_training"] = {
+            "converged": sum(bool(r["teacher"]["converged"]) for r in rows),
+            "mean_steps": float(np.mean([r["teacher"]["steps"] for r in rows])),
+            "mean_time": float(np.mean([r["teacher"]["time"] for r in rows])),
+            "step_size": float(np.mean([r["teacher"]["step_size"] for r in rows]))}
+        diag["student_step_size"] = float(np.mean([r["student"]["step_size"]
+                                                   for r in rows]))
+    return SimulationResult(
+        method=method, setting=setting, times=tuple(ts), teacher_risk=teacher,
+        student_risk=student, theory=theory if M_S is None and n is None else None,
+        theory_teacher_risk=theory_teacher, seeds=seeds, seed=seed, diagnostics=diag)

@@ -1,0 +1,278 @@
+"""Many seeds, reproducibly, in parallel across the cores.
+
+* **Reproducibility.** ``numpy.random.SeedSequence(seed).spawn(seeds)`` gives seed ``i``
+  its own stream, independent of how many workers run and in which order they finish;
+  each seed's stream is spawned again into the teacher's weights, the student's weights
+  and (practitioner's simulation) the data (:func:`seed_streams`).
+* **Parallelism.** A process pool, with one BLAS thread per worker so that two workers
+  on two cores do not oversubscribe them: on Linux the workers are forked (no
+  re-import, and scripts without a ``__main__`` guard work) and each sets the thread
+  count of every OpenBLAS library loaded in it through its ``*_set_num_threads`` entry
+  point (the ``threadpoolctl`` technique, without the dependency); elsewhere they are
+  spawned with ``OPENBLAS_NUM_THREADS=1`` and friends in their environment. A single
+  worker runs in-process, with one BLAS thread by default too (:func:`blas_threads`:
+  OpenBLAS threads spin-wait, and on cores busy with other work a small ``dsytrd`` was
+  measured 250 times slower with two threads than with one); ask for more for one big
+  eigendecomposition on an idle machine. The pool is kept for later calls of the same
+  size and shut down at exit.
+* Work items are plain picklable tuples; each worker rebuilds (and caches) the feature
+  family from a :class:`Recipe`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import concurrent.futures as cf
+import multiprocessing
+import os
+import pickle
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["Recipe", "build_family", "seed_streams", "run_seeds", "cpu_count",
+           "shutdown_pool", "limit_blas_threads", "blas_threads"]
+
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                                      # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A picklable description of a spectrum and target, from which workers rebuild the
+    feature family (activations and kernels hold closures that do not pickle)."""
+
+    kind: str                  # "sphere", "finite", "linear-gaussian", "power-law"
+    args: tuple
+    target: object             # a Target
+    truncation: int | None = None
+
+    @classmethod
+    def from_spectrum(cls, spectrum, target, truncation=None) -> "Recipe":
+        from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
+                               SphereSpectrum)
+
+        if isinstance(spectrum, SphereSpectrum):
+            act = spectrum.activation
+            from ..activations import get_activation
+            try:
+                same = get_activation(act.name) is act or get_activation(act.name) == act
+            except Exception:  # noqa: BLE001 - a user name that is not registered
+                same = False
+            return cls("sphere", (act.name if same else act, spectrum.d), target,
+                       truncation)
+        if isinstance(spectrum, LinearGaussianSpectrum):
+            return cls("linear-gaussian", (tuple(float(v) for v in spectrum.variances),),
+                       target, truncation)
+        if isinstance(spectrum, FiniteSpectrum):
+            return cls("finite", (tuple(float(v) for v in spectrum.eigenvalues),
+                                  tuple(spectrum.multiplicities)), target, truncation)
+        if isinstance(spectrum, PowerLawSpectrum):
+            return cls("power-law", (float(spectrum.alpha), float(spectrum.scale)),
+                       target, truncation)
+        raise TypeError(f"cannot describe {spectrum!r}")
+
+    def spectrum(self):
+        from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
+                               SphereSpectrum)
+
+        if self.kind == "sphere":
+            return SphereSpectrum(*self.args)
+        if self.kind == "linear-gaussian":
+            return LinearGaussianSpectrum(*self.args)
+        if self.kind == "finite":
+            return FiniteSpectrum(*self.args)
+        return PowerLawSpectrum(*self.args)
+
+    def picklable(self) -> bool:
+        try:
+            pickle.dumps(self)
+            return True
+        except Exception:  # noqa: BLE001 - lambdas, local functions...
+            return False
+
+
+@lru_cache(maxsize=8)
+def build_family(recipe: Recipe):
+    """The feature family of a recipe (cached per process)."""
+    from .families import make_family
+
+    spectrum = recipe.spectrum()
+    return make_family(spectrum, recipe.target.bind(spectrum), recipe.truncation)
+
+
+def seed_streams(seed_seq: np.random.SeedSequence):
+    """``(teacher, student, data)`` generators of one seed."""
+    t, s, x = seed_seq.spawn(3)
+    return np.random.default_rng(t), np.random.default_rng(s), np.random.default_rng(x)
+
+
+# --------------------------------------------------------------------------------------
+# The pool
+
+_POOL = {"executor": None, "workers": 0}
+
+
+def _noop():
+    return os.getpid()
+
+
+def limit_blas_threads(n: int = 1) -> int:
+    """Set the thread count of the OpenBLAS libraries loaded in this process (the
+    ``threadpoolctl`` technique, without the dependency), and the usual environment
+    variables for libraries loaded later. Returns how many libraries were set."""
+    import ctypes
+
+    for k in _BLAS_VARS:
+        os.environ[k] = str(n)
+    libs = _openblas_libs()
+    for set_, _ in libs:
+        set_(ctypes.c_int(int(n)))
+    return len(libs)
+
+
+def _openblas_libs():
+    import ctypes
+
+    out = []
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = {line.split()[-1] for line in fh}
+    except OSError:                                             # pragma: no cover
+        return out
+    for path in sorted(paths):
+        base = os.path.basename(path).lower()
+        if "openblas" not in base or ".so" not in base:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:                                         # pragma: no cover
+            continue
+        for suffix in ("64_", ""):
+            for prefix in ("scipy_openblas", "openblas"):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    out.append((setter, getter))
+                    break
+            else:
+                continue
+            break
+    return out
+
+
+@contextlib.contextmanager
+def blas_threads(n: int | None):
+    """Run a block with ``n`` OpenBLAS threads (``None``: leave them), then restore.
+
+    Multithreaded OpenBLAS spin-waits for its threads: on cores busy with other work
+    a small ``dsytrd`` can run a hundred times slower than on one thread, so the
+    simulations use one thread per process by default.
+    """
+    import ctypes
+
+    if n is None:
+        yield
+        return
+    libs = _openblas_libs()
+    saved = [int(get()) for _, get in libs]
+    for set_, _ in libs:
+        set_(ctypes.c_int(int(n)))
+    try:
+        yield
+    finally:
+        for (set_, _), k in zip(libs, saved):
+            set_(ctypes.c_int(k))
+
+
+def _worker_init():
+    limit_blas_threads(1)
+
+
+def _get_pool(workers: int):
+    if _POOL["executor"] is not None and _POOL["workers"] == workers:
+        return _POOL["executor"]
+    shutdown_pool()
+    if "fork" in multiprocessing.get_all_start_methods() and os.path.exists("/proc/self/maps"):
+        ex = cf.ProcessPoolExecutor(max_workers=workers,
+                                    mp_context=multiprocessing.get_context("fork"),
+                                    initializer=_worker_init)
+        for f in [ex.submit(_noop) for _ in range(workers)]:
+            f.result()
+    else:                                                       # pragma: no cover
+        saved = {k: os.environ.get(k) for k in _BLAS_VARS}
+        try:
+            for k in _BLAS_VARS:
+                os.environ[k] = "1"
+            ex = cf.ProcessPoolExecutor(max_workers=workers,
+                                        mp_context=multiprocessing.get_context("spawn"))
+            # `workers` tasks start every worker now, while the variables are set
+            for f in [ex.submit(_noop) for _ in range(workers)]:
+                f.result()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    _POOL.update(executor=ex, workers=workers)
+    return ex
+
+
+def shutdown_pool() -> None:
+    """Stop the worker processes (also done at exit)."""
+    ex = _POOL["executor"]
+    if ex is not None:
+        ex.shutdown(wait=True, cancel_futures=True)
+    _POOL.update(executor=None, workers=0)
+
+
+atexit.register(shutdown_pool)
+
+
+def run_seeds(task, args: tuple, seeds: int, seed: int, workers: int = 1, progress=None,
+              threads: int | None = 1):
+    """``[task(*args, seed_seq_i) for i < seeds]``, in seed order, on ``workers`` cores.
+
+    ``progress(done, total)`` is called as seeds complete (in the calling process).
+    ``threads``: BLAS threads of an in-process run (workers always use one).
+    """
+    children = np.random.SeedSequence(int(seed)).spawn(int(seeds))
+    results = [None] * len(children)
+    if workers <= 1:
+        if progress:
+            progress(0, len(children))
+        with blas_threads(threads):
+            for i, ch in enumerate(children):
+                results[i] = task(*args, ch)
+                if progress:
+                    progress(i + 1, len(children))
+        return results
+    ex = _get_pool(workers)
+    if progress:
+        progress(0, len(children))          # the pool exists: threads may start now
+    futs = {ex.submit(task, *args, ch): i for i, ch in enumerate(children)}
+    done = 0
+    try:
+        for f in cf.as_completed(futs):
+            results[futs[f]] = f.result()
+            done += 1
+            if progress:
+                progress(done, len(children))
+    except BaseException:
+        # an error or an interrupt: drop the pool (its workers may be busy for long)
+        for f in futs:
+            f.cancel()
+        ex.shutdown(wait=False, cancel_futures=True)
+        _POOL.update(executor=None, workers=0)
+        raise
+    return results

@@ -1,0 +1,329 @@
+r"""The practitioner's simulation: sampled inputs, mini-batch gradient descent, held-out risk.
+
+What an experimenter would run to check the theory, with nothing integrated exactly:
+
+1. **Teacher** (width ``M_T``): :math:`f_T(x) = \phi_T(x)^T\theta` (the parametrization
+   :math:`\theta = a/\sqrt{m}` of ``THEORY.md`` section 1, so that one unit of time is
+   the same as in the theory), from :math:`\theta = 0`, by mini-batch gradient descent
+   on the square loss with a **fresh batch** of ``batch_size`` inputs at every step:
+   :math:`\theta \leftarrow \theta - \frac{\eta}{m} \frac1B \Phi_B^T(\Phi_B\theta - y_B)`.
+   **Stopping rule**: training proceeds in windows of doubling length (50, 100, 200, ...
+   steps); the loss of each fresh batch *before* its step is an unbiased estimate of the
+   population loss, so each window gives a mean loss and its standard error. Training
+   stops at the end of the first window whose mean loss improves on the previous
+   window's by less than ``max(2 x standard error of the difference, rtol x loss)``
+   (``rtol = 1%`` by default): on a doubling time scale the loss no longer moves
+   measurably. A cap of ``max_steps`` is reported as ``converged = False``.
+2. **Student** trained the same way on the teacher's outputs :math:`y = f_T(x)`, for the
+   requested times: each interval between consecutive times is covered by equal steps of
+   at most the teacher-rule step, so the elapsed time :math:`\sum\eta` hits every
+   requested time exactly. Finite width: explicit features. **Infinite width: the kernel
+   directly** (functional SGD, :math:`f \leftarrow f - \frac{\eta}{B}\sum_b
+   K(\cdot, x_b)(f(x_b) - y_b)`, keeping every input seen as a centre: the exact
+   infinite-width limit of the same algorithm, with no finite-width bias; for Gaussian
+   families the kernel is finite-rank and the same update acts on its ``D`` coordinates).
+3. **Risk** of teacher and student on a held-out sample of ``test_size`` inputs drawn
+   once per seed: the mean of :math:`(f - f^*)^2` and its standard error.
+4. **Finite-sample variant** (``n``): the student sees only ``n`` fixed inputs labelled by
+   the teacher, in shuffled mini-batches (epochs); the teacher is still trained on fresh
+   batches. This is outside the theory: it shows where the theory stops.
+
+Step size: :math:`\eta = \mathrm{lr}/(\hat\lambda_{max} + \hat\tau/B)`, with
+:math:`\hat\lambda_{max}` the top eigenvalue of :math:`\Phi_P^T\Phi_P/(Pm)` on a pilot
+batch of ``P = 2048`` inputs (power iteration) and :math:`\hat\tau = \mathrm{mean}
+\|\phi\|^2/m` (the mean-square stability condition of SGD for least squares); the same
+rule for teacher and student, from their own features (or the fixed sample). The
+teacher uses ``lr = 0.5`` and batches of 256: only its end point matters. The student's
+*trajectory* is compared with gradient flow, and ``n`` steps of size ``eta`` contract an
+eigendirection by :math:`(1-\eta\lambda)^{t/\eta} = e^{-t\lambda(1 + \eta\lambda/2 +
+\dots)}`: a relative error :math:`\eta\lambda/2` in every exponent. So the student uses
+``student_lr = 0.02`` (error below 1%) and smaller batches (``student_batch_size = 32``:
+the SGD noise of the function grows like :math:`\eta/B`, which stays below the
+teacher's).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .runner import build_family, seed_streams
+
+__all__ = ["SampledOptions", "sampled_seed", "train_teacher", "step_size"]
+
+_PILOT = 2048
+_CHUNK_ROWS = 1 << 20      # entries per chunk of feature evaluations
+
+
+class SampledOptions(dict):
+    """Options of the practitioner's simulation (a plain dict, picklable)."""
+
+    DEFAULTS = {"batch_size": 256, "test_size": 4096, "lr": 0.5, "rtol": 0.01,
+                "first_window": 50, "max_steps": 200_000, "max_centres": 1 << 17,
+                "student_lr": 0.02, "student_batch_size": 32}
+
+    def __init__(self, **kw):
+        super().__init__(self.DEFAULTS)
+        self.update({k: v for k, v in kw.items() if v is not None})
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+
+
+def _top_eigenvalue(Phi, scale, iters=30, rng=None):
+    """Top eigenvalue of ``Phi^T Phi * scale`` by power iteration."""
+    v = (rng or np.random.default_rng(0)).standard_normal(Phi.shape[1])
+    lam = 0.0
+    for _ in range(iters):
+        w = Phi.T @ (Phi @ v) * scale
+        nrm = float(np.linalg.norm(w))
+        if nrm == 0:
+            return 0.0
+        lam = nrm / float(np.linalg.norm(v))
+        v = w / nrm
+    return lam
+
+
+def step_size(Phi, m, batch, lr):
+    """``lr / (lambda_max + tau / B)`` from features ``Phi`` of a pilot sample."""
+    P = len(Phi)
+    lam = _top_eigenvalue(Phi, 1.0 / (P * m))
+    tau = float(np.mean(np.sum(Phi * Phi, axis=1))) / m
+    return lr / (lam + tau / batch), lam, tau
+
+
+class _Stream:
+    """Fresh inputs with their feature rows and target values, generated in chunks."""
+
+    def __init__(self, family, rng, batch, feats):
+        self.family, self.rng, self.batch, self.feats = family, rng, batch, feats
+        cols = max(1, sum(W.shape[0] for W in feats if W is not None))
+        self.per_chunk = max(1, _CHUNK_ROWS // (batch * cols))
+        self._buf, self._i = None, 0
+
+    def next(self):
+        if self._buf is None or self._i >= self.per_chunk:
+            n = self.batch * self.per_chunk
+            X = self.family.sample_inputs(n, self.rng)
+            self._buf = (X, [None if W is None else self.family.features(X, W)
+                             for W in self.feats], self.family.target_values(X))
+            self._i = 0
+        X, F, y = self._buf
+        s = slice(self._i * self.batch, (self._i + 1) * self.batch)
+        self._i += 1
+        return X[s], [None if f is None else f[s] for f in F], y[s]
+
+
+def _mse(pred, y):
+    e = (pred - y) ** 2
+    return float(np.mean(e)), float(np.std(e, ddof=1) / math.sqrt(len(e)))
+
+
+def _time_steps(times, eta):
+    """``[(t, number of steps, step size)]`` covering each interval between times."""
+    out, now = [], 0.0
+    for t in times:
+        dt = t - now
+        k = int(math.ceil(dt / eta - 1e-12)) if dt > 0 else 0
+        out.append((t, k, dt / k if k else 0.0))
+        now = t
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Teacher
+
+
+def train_teacher(family, W, rng, opts):
+    """``(theta, info)``: mini-batch SGD on fresh batches until the loss stops improving."""
+    m = len(W)
+    B = int(opts["batch_size"])
+    pilot = family.features(family.sample_inputs(_PILOT, rng), W)
+    eta, lam, tau = step_size(pilot, m, B, opts["lr"])
+    theta = np.zeros(m)
+    stream = _Stream(family, rng, B, [W])
+    window, steps, prev = int(opts["first_window"]), 0, None
+    converged, history = False, []
+    while steps < opts["max_steps"]:
+        losses = np.empty(window)
+        for j in range(window):
+            _, (F,), y = stream.next()
+            r = F @ theta - y
+            losses[j] = r @ r / B
+            theta -= (eta / (m * B)) * (F.T @ r)
+        steps += window
+        mean, se = float(losses.mean()), float(losses.std(ddof=1) / math.sqrt(window))
+        history.append((steps, mean, se))
+        if prev is not None:
+            gain = prev[0] - mean
+            if gain < max(2 * math.hypot(se, prev[1]), opts["rtol"] * mean):
+                converged = True
+                break
+        prev = (mean, se)
+        window *= 2
+    return theta, {"steps": steps, "time": steps * eta, "step_size": eta,
+                   "converged": converged, "final_loss": history[-1][1]}
+
+
+# --------------------------------------------------------------------------------------
+# Students
+
+
+def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample):
+    """Explicit features; fresh batches (``sample is None``) or a fixed sample."""
+    m = len(W_S)
+    B = int(opts["student_batch_size"])
+    if sample is None:
+        pilot = family.features(family.sample_inputs(_PILOT, rng), W_S)
+    else:
+        Xn, yn = sample
+        Fn = family.features(Xn, W_S)
+        pilot = Fn
+        B = min(B, len(Xn))
+    eta, _, _ = step_size(pilot, m, B, opts["student_lr"])
+    F_test = family.features(X_test, W_S)
+    theta = np.zeros(m)
+    stream = _Stream(family, rng, B, [W_S]) if sample is None else None
+    order, pos = None, 0
+    risks = []
+    for t, k, h in _time_steps(times, eta):
+        for _ in range(k):
+            if sample is None:
+                X, (F,), _ = stream.next()
+                y = label(X)
+            else:
+                if order is None or pos + B > len(order):
+                    order, pos = rng.permutation(len(Xn)), 0
+                idx = order[pos:pos + B]
+                pos += B
+                F, y = Fn[idx], yn[idx]
+            r = F @ theta - y
+            theta -= (h / (m * len(r))) * (F.T @ r)
+        risks.append(_mse(F_test @ theta, y_test))
+    return risks, {"step_size": eta}
+
+
+def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
+    """Infinite width through the kernel (functional SGD), see the module docstring."""
+    B = int(opts["student_batch_size"])
+    if sample is None:
+        pilot = family.sample_inputs(_PILOT, rng)
+    else:
+        Xn, yn = sample
+        pilot = Xn[:_PILOT]
+        B = min(B, len(Xn))
+    Kp = family.kernel_values(pilot, pilot) / len(pilot)
+    v = np.random.default_rng(0).standard_normal(len(pilot))
+    for _ in range(30):                     # power iteration: top eigenvalue of K/P
+        w = Kp @ v
+        lam = float(np.linalg.norm(w) / np.linalg.norm(v))
+        v = w / np.linalg.norm(w)
+    tau = float(np.mean(np.diag(Kp))) * len(pilot)
+    eta = opts["student_lr"] / (lam + tau / B)
+    psi = getattr(family, "lam", None)
+    plan = _time_steps(times, eta)
+    total_steps = sum(k for _, k, _ in plan)
+    if psi is None and sample is None and total_steps * B > opts["max_centres"]:
+        from ..errors import InvalidArgument
+
+        raise InvalidArgument(
+            "student_width", f"the sampled infinite-width student keeps every input it "
+            f"sees as a kernel centre: {total_steps * B} at t = {times[-1]:g}, above the "
+            f"limit of {opts['max_centres']}; use a finite student width, smaller times "
+            f"or the exact method")
+    risks = []
+    if psi is not None:                    # finite-rank kernel: act on the coordinates
+        v = np.zeros(family.D)
+        order, pos = None, 0
+        for t, k, h in plan:
+            for _ in range(k):
+                if sample is None:
+                    X = family.sample_inputs(B, rng)
+                    y = label(X)
+                else:
+                    if order is None or pos + B > len(order):
+                        order, pos = rng.permutation(len(Xn)), 0
+                    idx = order[pos:pos + B]
+                    pos += B
+                    X, y = Xn[idx], yn[idx]
+                r = X @ v - y
+                v -= (h / len(r)) * psi * (X.T @ r)
+            risks.append(_mse(X_test @ v, y_test))
+        return risks, {"step_size": eta}
+    if sample is not None:                  # coefficients on the n fixed inputs
+        n = len(Xn)
+        Knn = family.kernel_values(Xn, Xn)
+        c = np.zeros(n)
+        order, pos = None, 0
+        for t, k, h in plan:
+            for _ in range(k):
+                if order is None or pos + B > len(order):
+                    order, pos = rng.permutation(n), 0
+                idx = order[pos:pos + B]
+                pos += B
+                r = Knn[idx] @ c - yn[idx]
+                c[idx] -= (h / len(idx)) * r
+            risks.append(_mse(_kernel_apply(family, X_test, Xn, c), y_test))
+        return risks, {"step_size": eta}
+    n_c = total_steps * B
+    centres = np.empty((n_c, pilot.shape[1]))
+    coefs = np.empty(n_c)
+    used = 0
+    f_test = np.zeros(len(X_test))
+    for t, k, h in plan:
+        for _ in range(k):
+            X = family.sample_inputs(B, rng)
+            y = label(X)
+            f = family.kernel_values(X, centres[:used]) @ coefs[:used] if used else \
+                np.zeros(B)
+            centres[used:used + B] = X
+            coefs[used:used + B] = -(h / B) * (f - y)
+            used += B
+        # f on the held-out inputs: the centres added since the last time
+        new = slice(used - k * B, used)
+        if k:
+            f_test += _kernel_apply(family, X_test, centres[new], coefs[new])
+        risks.append(_mse(f_test, y_test))
+    return risks, {"step_size": eta, "centres": n_c}
+
+
+def _kernel_apply(family, X, C, c, rows=2048):
+    out = np.empty(len(X))
+    for lo in range(0, len(X), rows):
+        out[lo:lo + rows] = family.kernel_values(X[lo:lo + rows], C) @ c
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# One seed
+
+
+def sampled_seed(recipe, teacher_width, student_width, times, n, opts, seed_seq):
+    """One seed of the practitioner's simulation (a picklable work item)."""
+    family = build_family(recipe)
+    rng_T, rng_S, rng_X = seed_streams(seed_seq)
+    W_T = family.sample_weights(teacher_width, rng_T)
+    W_S = None if student_width is None else family.sample_weights(student_width, rng_S)
+    X_test = family.sample_inputs(int(opts["test_size"]), rng_X)
+    y_test = family.target_values(X_test)
+    theta_T, tinfo = train_teacher(family, W_T, rng_X, opts)
+
+    def label(X):
+        return family.features(X, W_T) @ theta_T
+
+    L_T, se_T = _mse(label(X_test), y_test)
+    sample = None
+    if n is not None:
+        Xn = family.sample_inputs(int(n), rng_X)
+        sample = (Xn, label(Xn))
+    if W_S is None:
+        risks, sinfo = _kernel_student(family, label, X_test, y_test, times, rng_S, opts,
+                                       sample)
+    else:
+        risks, sinfo = _finite_student(family, W_S, label, X_test, y_test, times, rng_S,
+                                       opts, sample)
+    return {"teacher_risk": L_T, "teacher_stderr": se_T,
+            "student_risk": [r for r, _ in risks], "student_stderr": [s for _, s in risks],
+            "teacher": tinfo, "student": sinfo}

@@ -3,27 +3,71 @@ networks.
 
 The implementation lives in the private package ``w2s_theory._src``; this module assembles
 the public API from re-exports.
+
+>>> import w2s_theory as w2s
+>>> curve = w2s.risk_curve(activation="relu", dim=6, target="degree:1",
+...                        teacher_width=100, times=[1000])
+>>> bool(curve.student_risk[0] < curve.teacher_risk)      # weak-to-strong gain
+True
 """
 
 __version__ = "0.1.0"
 
+from ._src.activations import (  # noqa: E402
+    Activation,
+    PiecewisePower,
+    activation_names,
+    get_activation,
+    register_activation,
+    relu_power_coefficient_expr,
+)
+from ._src.bounds import (  # noqa: E402
+    StudentBound,
+    alpha_from_time,
+    gain_upper_bound,
+    lower_bound_expr,
+    optimal_operator,
+    pgr_upper_bound,
+    student_bound,
+    student_lower_bound,
+)
+from ._src.bounds_series import lower_bound_series  # noqa: E402
 from ._src.errors import InvalidArgument  # noqa: E402
+from ._src.funk_hecke import funk_hecke_coefficients, funk_hecke_projection  # noqa: E402
+from ._src.kernels import Kernel, cross_kernel, kernel, kernel_expr  # noqa: E402
 from ._src.precision import Precision  # noqa: E402
+from ._src.spectra import (  # noqa: E402
+    FiniteSpectrum,
+    LinearGaussianSpectrum,
+    PowerLawSpectrum,
+    Spectrum,
+    SphereSpectrum,
+    make_spectrum,
+)
 from ._src.sphere import (  # noqa: E402
     gegenbauer,
     log_multiplicities,
     multiplicities,
     multiplicity,
+    sample_sphere,
     u_density,
 )
+from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
+from ._src.theory import RiskCurve, risk_curve  # noqa: E402
 
 __all__ = [
     "__version__",
-    "InvalidArgument",
-    "Precision",
-    "gegenbauer",
-    "log_multiplicities",
-    "multiplicities",
-    "multiplicity",
+    "Activation", "PiecewisePower", "activation_names", "get_activation",
+    "register_activation", "relu_power_coefficient_expr",
+    "StudentBound", "alpha_from_time", "gain_upper_bound", "lower_bound_expr",
+    "lower_bound_series", "optimal_operator", "pgr_upper_bound", "student_bound",
+    "student_lower_bound",
+    "InvalidArgument", "Precision", "Kernel", "cross_kernel", "kernel", "kernel_expr",
+    "funk_hecke_coefficients", "funk_hecke_projection",
+    "FiniteSpectrum", "LinearGaussianSpectrum", "PowerLawSpectrum", "Spectrum",
+    "SphereSpectrum", "make_spectrum",
+    "gegenbauer", "log_multiplicities", "multiplicities", "multiplicity", "sample_sphere",
     "u_density",
+    "IrreducibleFloorWarning", "Target", "parse_target",
+    "RiskCurve", "risk_curve",
 ]

@@ -359,17 +359,28 @@ class GaussianFamily:
         """``(Z^T a)_i`` for the per-coordinate energies of the infinite student."""
         return W.T @ a
 
+    # Inputs are the coordinates xi (n x D); when the target has energy beyond the D
+    # simulated coordinates, one more column carries it: an independent N(0, 1)
+    # coordinate along the omitted part, which no feature sees.
     def sample_inputs(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.standard_normal((n, self.D))
+        extra = 1 if self.omitted_target_energy > 0 else 0
+        return rng.standard_normal((n, self.D + extra))
+
+    def coordinates(self, X) -> np.ndarray:
+        """The ``D`` simulated coordinates of sampled inputs."""
+        return X[:, :self.D]
 
     def features(self, X, W) -> np.ndarray:
-        return X @ (W * self._sqrt_lam).T
+        return self.coordinates(X) @ (W * self._sqrt_lam).T
 
     def target_values(self, X) -> np.ndarray:
-        return X @ self.alpha
+        out = self.coordinates(X) @ self.alpha
+        if X.shape[1] > self.D:
+            out = out + math.sqrt(self.omitted_target_energy) * X[:, self.D]
+        return out
 
     def kernel_values(self, X1, X2) -> np.ndarray:
-        return (X1 * self.lam) @ X2.T
+        return (self.coordinates(X1) * self.lam) @ self.coordinates(X2).T
 
 
 # --------------------------------------------------------------------------------------

@@ -248,9 +248,10 @@ def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
                     idx = order[pos:pos + B]
                     pos += B
                     X, y = Xn[idx], yn[idx]
-                r = X @ v - y
-                v -= (h / len(r)) * psi * (X.T @ r)
-            risks.append(_mse(X_test @ v, y_test))
+                Xc = family.coordinates(X)
+                r = Xc @ v - y
+                v -= (h / len(r)) * psi * (Xc.T @ r)
+            risks.append(_mse(family.coordinates(X_test) @ v, y_test))
         return risks, {"step_size": eta}
     if sample is not None:                  # coefficients on the n fixed inputs
         n = len(Xn)

@@ -232,9 +232,9 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
 
     >>> c = risk_curve(activation="relu", dim=6, target="degree:1", teacher_width=100,
     ...                times=[0, float("inf")])
-    >>> abs(c.student_risk[0] - 1.0) < 1e-12                      # L_S(0) = ||f*||^2
+    >>> bool(abs(c.student_risk[0] - 1.0) < 1e-12)                # L_S(0) = ||f*||^2
     True
-    >>> abs(c.student_risk[1] - c.teacher_risk) < 1e-12           # L_S(inf) = L_T
+    >>> bool(abs(c.student_risk[1] - c.teacher_risk) < 1e-12)     # L_S(inf) = L_T
     True
     """
     digits = check_digits("digits", digits)

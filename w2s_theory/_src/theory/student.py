@@ -129,15 +129,18 @@ def _tail_polynomials(table, teacher, shift: int):
     mom_u = list(tt.ratios)
     mom_m = list(table.spec_tail.ratios[:Q])
     polys, errs = [], 0.0
+    xf = abs(float(x))
     for m in range(3):
         wu = _weights(ct[m], mom_u, shift)
         wm = _weights(cf[m], mom_m, shift)
         factor = (-m * bar) ** shift if shift else 1
         g = [(U0 * a + T1 * teacher.C * b) * factor for a, b in zip(wu, wm)]
         polys.append(g)
-        errs += abs(float(g[-1])) + abs(float(U0)) * tt.rel_error * max(
-            _absf(v) for v in wu) + abs(float(T1 * teacher.C)) * \
-            table.spec_tail.rel_error * max(_absf(v) for v in wm)
+        # time-independent part of the error: the s-series truncated after Q terms
+        # (geometric in x = lambda_bar/nu) and the moments' relative errors
+        errs += (abs(float(U0)) * (xf ** Q + tt.rel_error)
+                 + abs(float(T1 * teacher.C)) * (xf ** Q + table.spec_tail.rel_error)) \
+            * max(1.0, float(abs(factor)))
     return polys, errs
 
 
@@ -165,7 +168,11 @@ def _tail(table, teacher, tf, inf, shift):
             # t = inf: E = 0, only the m = 0 polynomial survives
             val = np.where(inf, (g[0] + 0 * z) if m == 0 else p.scalar(0), val)
         out = out + val
-    return out, np.full(len(tf), err)
+    # time-dependent part: the first omitted term of the exponential series in z
+    zf = np.array([abs(float(v)) for v in np.ravel(z)])
+    omitted = sum(abs(float(g[Q - 1])) * (m * zf) ** (Q - 1) / math.factorial(Q - 1)
+                  for m, g in enumerate(polys) if m)
+    return out, err + omitted
 
 
 def gain_beyond(table: SpectralTable, teacher: TeacherSolution, t_hi):

@@ -1,0 +1,125 @@
+"""``w2s risk``: deterministic-equivalent risks of teacher and student, gain, PGR, t*."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ..targets import IrreducibleFloorWarning
+from ..theory import risk_curve
+from .common import (add_feature_options, add_output_options, number_formatter, print_json,
+                     print_table, spectrum_from_args, parse_list, OptionError)
+
+NAME = "risk"
+HELP = ("Teacher and infinite-width student population risks (deterministic equivalents): "
+        "gain, PGR, optimal stopping time and the student's lower bound.")
+EXAMPLE = ("w2s risk --activation relu --dim 6 --target degree:1 --teacher-width 100 "
+           "--time 300,1000 --json")
+
+
+def add_arguments(parser):
+    add_feature_options(parser)
+    parser.add_argument("--target", default="degree:1",
+                        help="degree:K, energies:0=0.5,1=1, single-index:NAME, "
+                             "power-law:BETA, linear:t1,t2,..., sums with '+' "
+                             "(default: degree:1)")
+    parser.add_argument("--teacher-width", default="100",
+                        help="teacher width M_T, a positive integer (default: 100)")
+    parser.add_argument("--time", default=None,
+                        help="comma-separated stopping times of the student (>= 0, 'inf' "
+                             "allowed); default: a log grid around the optimal time")
+    parser.add_argument("--no-optimal-stopping", action="store_true",
+                        help="skip the search for the optimal stopping time")
+    add_output_options(parser)
+
+
+def _width(text):
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise OptionError("--teacher-width", f"must be a positive integer, got {text!r}") \
+            from None
+    if not math.isfinite(v) or v != int(v) or v < 1:
+        raise OptionError("--teacher-width", f"must be a positive integer, got {text!r}")
+    return int(v)
+
+
+def run(args) -> int:
+    args._option_names = {"times": "--time", "K": "--teacher-width"}
+    spec = spectrum_from_args(args)
+    width = _width(args.teacher_width)
+    times = None
+    if args.time is not None:
+        times = parse_list("--time", args.time, convert=lambda s: s.strip())
+        for t in times:
+            try:
+                v = float(t)
+            except ValueError:
+                raise OptionError("--time", f"not a number: {t!r}") from None
+            if v != v or v < 0:
+                raise OptionError("--time", f"times must be >= 0, got {t!r}")
+        if args.digits is None:
+            times = [float(t) for t in times]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IrreducibleFloorWarning)
+        if times is None:
+            # a log grid of 25 times around the optimum (from a first pass)
+            first = risk_curve(spec, args.target, width, [], digits=None,
+                               optimal_stopping=not args.no_optimal_stopping)
+            center = first.optimal_time if first.optimal_time is not None and \
+                math.isfinite(float(first.optimal_time)) else 1 / float(first.nu_teacher)
+            times = [float(center) * 10 ** (k / 4) for k in range(-12, 13)]
+        curve = risk_curve(spec, args.target, width, times, digits=args.digits,
+                           optimal_stopping=not args.no_optimal_stopping)
+    notes = sorted({str(w.message) for w in caught
+                    if issubclass(w.category, IrreducibleFloorWarning)})
+    fmt = number_formatter(args.digits)
+    out = {
+        "setting": curve.setting,
+        "digits": args.digits,
+        "teacher_width": width,
+        "nu_teacher": fmt(curve.nu_teacher),
+        "teacher_risk": fmt(curve.teacher_risk),
+        "target_energy": fmt(curve.target_energy),
+        "floor": fmt(curve.floor),
+        "times": [fmt(t) for t in curve.times],
+        "student_risk": [fmt(x) for x in curve.student_risk],
+        "gain": [fmt(x) for x in curve.gain],
+        "pgr": [fmt(x) for x in curve.pgr],
+        "optimal_time": fmt(curve.optimal_time),
+        "optimal_time_is_infinite": curve.optimal_time is not None and
+        math.isinf(float(curve.optimal_time)),
+        "optimal_student_risk": fmt(curve.optimal_student_risk),
+        "optimal_gain": None if curve.optimal_student_risk is None else fmt(curve.optimal_gain),
+        "optimal_pgr": None if curve.optimal_student_risk is None else fmt(curve.optimal_pgr),
+        "win_intervals": [[fmt(a), fmt(b)] for a, b in curve.win_intervals],
+        "lower_bound": None if curve.lower_bound is None else
+        [fmt(x) for x in curve.lower_bound],
+        "gain_upper_bound": fmt(curve.gain_upper_bound),
+        "pgr_upper_bound": fmt(curve.pgr_upper_bound),
+        "error_bound": {k: float(v) for k, v in curve.error_bound.items()},
+        "warnings": notes,
+    }
+    if args.json:
+        print_json(out)
+        return 0
+    show = (lambda x: "inf" if x is None else x) if args.digits else \
+        (lambda x: "inf" if x is None else f"{x:.6g}")
+    print(f"setting: {curve.setting}")
+    print(f"teacher: nu = {show(out['nu_teacher'])}, L_T = {show(out['teacher_risk'])}, "
+          f"||f*||^2 = {show(out['target_energy'])}, floor = {show(out['floor'])}")
+    rows = [[show(t), show(ls), show(g), show(pg), show(lb)] for t, ls, g, pg, lb in
+            zip(out["times"], out["student_risk"], out["gain"], out["pgr"],
+                out["lower_bound"])]
+    print_table(rows, ["t", "L_S(t)", "gain", "PGR", "lower bound"])
+    if out["optimal_student_risk"] is not None:
+        print(f"optimal stopping: t* = {show(out['optimal_time'])}, "
+              f"L_S(t*) = {show(out['optimal_student_risk'])}, "
+              f"PGR(t*) = {show(out['optimal_pgr'])}")
+        wins = ", ".join(f"({show(a)}, {show(b)})" for a, b in out["win_intervals"]) or "none"
+        print(f"student beats teacher for t in: {wins}")
+    print(f"bound: gain <= {show(out['gain_upper_bound'])}, "
+          f"PGR <= {show(out['pgr_upper_bound'])}")
+    for n in notes:
+        print(f"warning: {n}")
+    return 0

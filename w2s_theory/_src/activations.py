@@ -185,24 +185,29 @@ class PiecewisePower:
         """``(log|c_k|, sign c_k)`` for ``k = 0..k_max`` in the working precision.
 
         Logarithms keep the coefficients finite where they underflow float64
-        (``d = 1000, k = 10^4``: ``c_k ~ 10^-1850``).
+        (``d = 1000, k = 10^4``: ``c_k ~ 10^-1850``). Linear in ``k_max``: the weights
+        depend only on the parity of ``k``, and in mpmath the high branch follows the
+        exact ratio :math:`e_{p,k+2}/e_{p,k} = -(k-p)/(k+p+d)`.
         """
         d = check_dim(d)
         ks = np.arange(k_max + 1)
         p_ = precision
         P = self.max_power
-        # log|e_{p,k}| and sign for each p, then signed log-sum-exp over p.
         logs, signs = [], []
-        for p in range(P + 1):
-            w = [self.weight(p, k) for k in ks]
-            le = self._log_e(p, d, ks, p_)
-            sg = np.where((ks > p) & ((ks - p) % 2 == 0), 0.0,
-                          np.where(ks <= p, 1.0, (-1.0) ** ((ks - p - 1) // 2)))
-            s = np.array([float(np.sign(x)) for x in w]) * sg
-            with p_.context():
-                lw = p_.log(p_.array([_to_number(abs(x) or 1, p_) for x in w]))
-            logs.append(le + lw)
-            signs.append(s)
+        with p_.context():
+            for p in range(P + 1):
+                # weight a_p + (-1)^k b_p: one value per parity
+                w_par = [self.weight(p, 0), self.weight(p, 1)]
+                w_sign = np.where(ks % 2 == 0, float(np.sign(w_par[0])),
+                                  float(np.sign(w_par[1])))
+                lw_par = [p_.log(p_.scalar(_to_number(abs(w) or Fraction(1), p_)))
+                          for w in w_par]
+                lw = np.where(ks % 2 == 0, lw_par[0], lw_par[1])
+                le = self._log_e(p, d, ks, p_)
+                sg = np.where((ks > p) & ((ks - p) % 2 == 0), 0.0,
+                              np.where(ks <= p, 1.0, (-1.0) ** ((ks - p - 1) // 2)))
+                logs.append(le + lw)
+                signs.append(w_sign * sg)
         return _signed_logsumexp(logs, signs, p_)
 
     @staticmethod
@@ -217,8 +222,19 @@ class PiecewisePower:
             return np.where(ks <= p, low, high)
         with pr.context():
             g = _high_gamma_product(p, d)
-            vals = [_log_e_low_mp(p, int(k), d) if k <= p else g.log_value(int(k)) for k in ks]
-        return np.array(vals, dtype=object)
+            out = [_log_e_low_mp(p, int(k), d) if k <= p else mpmath.mpf(0) for k in ks]
+            # high branch: log|e| at the first degree of each parity class, then the
+            # exact ratio |e_{p,k+2}/e_{p,k}| = (k-p)/(k+p+d) (cumulative logs)
+            k_top = int(ks[-1])
+            for k0 in (p + 1, p + 2):
+                if k0 > k_top:
+                    continue
+                cur = g.log_value(k0)
+                out[k0] = cur
+                for k in range(k0, k_top - 1, 2):
+                    cur = cur + mpmath.log(mpmath.mpf(k - p) / (k + p + d))
+                    out[k + 2] = cur
+        return np.array(out, dtype=object)
 
     def tail_classes(self, d: int):
         """The parity classes of degrees ``k > max_power`` whose coefficients are nonzero.
@@ -275,19 +291,34 @@ def _log_e_low_mp(p, k, d):
 def _signed_logsumexp(logs, signs, precision: Precision):
     """Combine ``sum_i sign_i exp(log_i)`` into ``(log|total|, sign total)``."""
     pr = precision
-    L = np.array(logs, dtype=object if not pr.is_float else float)
     S = np.array(signs, dtype=float)
-    masked = np.where(S == 0, -np.inf if pr.is_float else mpmath.ninf, L)
-    top = np.max(masked, axis=0)
-    finite_top = np.where((top == -np.inf) | (top == mpmath.ninf), 0 if pr.is_float else
-                          mpmath.mpf(0), top)
-    total = pr.sum(S * pr.exp(np.where(S == 0, finite_top, L) - finite_top) *
-                   (S != 0), axis=0)
-    sign = np.sign(pr.to_float(total)) if pr.is_float else np.array(
-        [int(mpmath.sign(t)) for t in total], dtype=float)
-    log_abs = pr.log(np.abs(total) if pr.is_float else np.array(
-        [abs(t) for t in total], dtype=object)) + finite_top
-    return log_abs, sign
+    if pr.is_float:
+        L = np.array(logs, dtype=float)
+        masked = np.where(S == 0, -np.inf, L)
+        top = np.max(masked, axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(np.where(S == 0, 0.0, S * np.exp(np.where(S == 0, 0.0, L) - top)),
+                           axis=0)
+        with np.errstate(divide="ignore"):
+            return np.log(np.abs(total)) + top, np.sign(total)
+    L = np.array(logs, dtype=object)
+    out_log, out_sign = [], []
+    for i in range(L.shape[1]):
+        terms = [(S[j, i], L[j, i]) for j in range(L.shape[0]) if S[j, i] != 0]
+        if not terms:
+            out_log.append(mpmath.ninf)
+            out_sign.append(0.0)
+            continue
+        if len(terms) == 1:
+            out_log.append(terms[0][1])
+            out_sign.append(terms[0][0])
+            continue
+        top = max(lv for _, lv in terms)
+        tot = mpmath.fsum(sg * mpmath.exp(lv - top) for sg, lv in terms)
+        out_log.append(mpmath.log(abs(tot)) + top if tot != 0 else mpmath.ninf)
+        out_sign.append(float(mpmath.sign(tot)))
+    return np.array(out_log, dtype=object), np.array(out_sign)
 
 
 # --------------------------------------------------------------------------------------

@@ -534,6 +534,8 @@ def numpy_tail_sums(base, step, qs, J, *, max_terms: int = 1 << 22):
     total = np.zeros(nq)
     round_err = np.zeros(nq)
     result = [None] * nq
+    histories = [[] for _ in range(nq)]
+    rich_hist = [[] for _ in range(nq)]
     j = J
     block = 64
     while True:
@@ -571,9 +573,25 @@ def numpy_tail_sums(base, step, qs, J, *, max_terms: int = 1 << 22):
                 # sum_{i > je} f(je)(i/je)^{-s} ~ int_{je}^inf - f(je)/2 - s f(je)/(12 je)
                 rem = f_end * (je / (s - 1) - 0.5 - s / (12 * je))
                 err = abs(rem) * (s + 1) ** 2 / je ** 2
-                if err <= 1e-17 * (total[n] + rem):
-                    t = total[n] + rem
-                    result[n] = (log_scale[n] + np.log(t), (round_err[n] + err) / t)
+                est = total[n] + rem
+                # The estimate's error decays like je^-(s+1) (the next Euler-Maclaurin
+                # order of the fitted power law): Richardson extrapolation over the
+                # doubling block ends, with the change between successive extrapolants
+                # as the error estimate.
+                hist = histories[n]
+                hist.append((je, est))
+                if len(hist) >= 2:
+                    (j1, e1), (j2, e2) = hist[-2], hist[-1]
+                    rich = e2 + (e2 - e1) / ((j2 / j1) ** (s + 1) - 1)
+                    rich_hist[n].append(rich)
+                    if len(rich_hist[n]) >= 2:
+                        rerr = abs(rich_hist[n][-1] - rich_hist[n][-2])
+                        if rerr < err and rerr <= 1e-17 * rich:
+                            result[n] = (log_scale[n] + np.log(rich),
+                                         (round_err[n] + rerr) / rich)
+                            continue
+                if err <= 1e-17 * est:
+                    result[n] = (log_scale[n] + np.log(est), (round_err[n] + err) / est)
                 elif j - J >= 1024 and s < 3:
                     # slow decay: the rest by Euler-Maclaurin at 20 digits
                     with mpmath.workdps(20):

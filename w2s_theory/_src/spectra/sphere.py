@@ -63,9 +63,14 @@ class ClosedFormSequence(CoefficientSequence):
         return self.family.max_power + 1
 
     def log_abs(self, K, precision=FLOAT64):
-        with precision.context():
-            la, sg = self.family.log_abs_coefficients(self.d, K - 1, precision)
-        return la, sg
+        cache = self.__dict__.setdefault("_cache", {})
+        have = cache.get(precision.digits)
+        if have is None or len(have[0]) < K:
+            n = max(int(K), 2 * len(have[0]) if have else 0)
+            with precision.context():
+                have = self.family.log_abs_coefficients(self.d, n - 1, precision)
+            cache[precision.digits] = have
+        return have[0][:K], have[1][:K]
 
     def classes(self, precision: Precision):
         """Tail classes ``(parity, k0, terms)`` (Gamma products built at this precision)."""

@@ -30,7 +30,7 @@ def series_plan(precision: Precision):
     if precision.is_float:
         return 1e-3, 7
     digits = precision.working_digits
-    return 1e-6, int(np.ceil(digits / 6)) + 2
+    return 1e-3, int(np.ceil(digits / 3)) + 2
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,18 @@ def solve_log_nu(table: SpectralTable, M: int, log_nu_guess=None):
                                 table.spec_tail.log_mass if table.has_tail else _ninf(p))
         hi = log_trace - p.log(Mp)                 # g(nu) <= trace / nu <= M here
         lo = hi - 1
+        if log_nu_guess is not None and log_nu_guess < hi:
+            # a bracket around the guess (from a float64 pass, say), widened until valid
+            delta = p.scalar(1e-8) * max(1, abs(float(log_nu_guess)))
+            while True:
+                lo_try, hi_try = log_nu_guess - delta, min(hi, log_nu_guess + delta)
+                if _width_sum(table, lo_try)[0] > Mp and (
+                        hi_try == hi or _width_sum(table, hi_try)[0] <= Mp):
+                    lo, hi = lo_try, hi_try
+                    break
+                delta = delta * 16
+                if delta > 1e3:
+                    break
         step = p.scalar(1)
         while _width_sum(table, lo)[0] <= Mp:
             step = step * 2
@@ -147,18 +159,21 @@ def solve_log_nu(table: SpectralTable, M: int, log_nu_guess=None):
                                       "the width equation")
         u = log_nu_guess if log_nu_guess is not None and lo < log_nu_guess < hi \
             else (lo + hi) / 2
-        tol = p.scalar(10.0) ** (-(p.working_digits - 2))
-        for _ in range(400):
+        # requested digits plus two (the working precision carries more guard digits)
+        tol = p.scalar(10.0) ** (-((p.digits or 14) + 2))
+        for _ in range(200):
             g, dg = _width_sum(table, u)
             f = g - Mp
             if f > 0:
                 lo = u
             else:
                 hi = u
+            if dg != 0 and abs(f / dg) <= tol * max(1, abs(u)):
+                return u - f / dg            # converged: the Newton step is negligible
             new = u - f / dg if dg != 0 else (lo + hi) / 2
             if not (lo < new < hi):
                 new = (lo + hi) / 2
-            if abs(new - u) <= tol * max(1, abs(u)) or hi - lo <= tol * max(1, abs(u)):
+            if hi - lo <= tol * max(1, abs(u)):
                 return new
             u = new
         return u

@@ -139,8 +139,9 @@ class Precision:
             if self.digits is None:
                 with np.errstate(divide="ignore", over="ignore", under="ignore"):
                     return np_func(np.asarray(x, dtype=float) if np.ndim(x) else float(x))
-            out = _MP_UFUNCS[name](x)
-            return out
+            # always at this precision, even if called outside ``context()``
+            with mpmath.workdps(self.working_digits):
+                return _MP_UFUNCS[name](x)
 
         method.__name__ = name
         method.__doc__ = f"Elementwise ``{name}`` in the working precision."

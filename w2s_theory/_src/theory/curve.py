@@ -64,13 +64,8 @@ class RiskCurve:
     def replace(self, **changes) -> "RiskCurve":
         return dataclasses.replace(self, **changes)
 
-    @property
-    def optimal_gain(self):
-        return self.teacher_risk - self.optimal_student_risk
-
-    @property
-    def optimal_pgr(self):
-        return self.optimal_gain / self.teacher_risk
+    optimal_gain: object = None
+    optimal_pgr: object = None
 
     def to_dict(self, as_strings: bool = False) -> dict:
         """Plain dict; numbers as floats, or (``as_strings``) as decimal strings carrying
@@ -286,9 +281,12 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
         if optimal_stopping:
             t_star, l_star, wins, search = _optimal_stopping(table, teacher, t_lo, t_hi,
                                                              precision)
+            g_star = L_T - l_star
+            pgr_star = g_star / L_T
         else:
-            t_star = l_star = None
+            t_star = l_star = g_star = pgr_star = None
             wins, search = (), {}
+        nu_out = precision.exp(log_nu) if not precision.is_float else float(np.exp(log_nu))
     from ..bounds import alpha_from_time, student_lower_bound, pgr_upper_bound, \
         gain_upper_bound
     lb, gub, pub = _bounds(ts, L_T, energy, floor, lam_max, precision)
@@ -301,12 +299,12 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
             "tail_moments": max(table.spec_tail.rel_error, table.tgt_tail.rel_error)}
     setting = {"target": str(tgt), **spectrum.describe(), "teacher_width": M}
     return RiskCurve(
-        setting=setting, digits=digits, teacher_width=M, nu_teacher=precision.exp(log_nu)
-        if not precision.is_float else float(np.exp(log_nu)),
+        setting=setting, digits=digits, teacher_width=M, nu_teacher=nu_out,
         teacher_risk=L_T, target_energy=energy, floor=floor, times=tuple(ts),
         student_risk=tuple(ls), gain=tuple(gains), pgr=tuple(pgrs), optimal_time=t_star,
         optimal_student_risk=l_star, win_intervals=tuple(wins), lower_bound=lb,
-        gain_upper_bound=gub, pgr_upper_bound=pub, error_bound=errb, diagnostics=diag)
+        gain_upper_bound=gub, pgr_upper_bound=pub, optimal_gain=g_star,
+        optimal_pgr=pgr_star, error_bound=errb, diagnostics=diag)
 
 
 def _bounds(ts, L_T, energy, floor, lam_max, precision):

@@ -226,6 +226,36 @@ def as_precision(digits_or_precision) -> Precision:
     return Precision(digits_or_precision)
 
 
+def number_formatter(digits):
+    """Formatter for numbers in JSON output.
+
+    ``digits=None``: JSON floats (non-finite values become ``None``). An integer: decimal
+    strings carrying that many significant digits (infinite values become ``None``).
+
+    >>> number_formatter(None)(float("inf")) is None, number_formatter(20)(1)
+    (True, '1.0000000000000000000')
+    """
+    def as_float(x):
+        if x is None:
+            return None
+        f = float(x)
+        return f if math.isfinite(f) else None
+
+    if digits is None:
+        return as_float
+
+    def as_str(x):
+        if x is None:
+            return None
+        with mpmath.workdps(digits + 5):
+            v = mpmath.mpf(x)
+            if not mpmath.isfinite(v):
+                return None
+            return mpmath.nstr(v, digits, strip_zeros=False)
+
+    return as_str
+
+
 def log10_abs(x) -> float:
     """``log10 |x|`` of a float or mpf, as a float (``-inf`` for 0)."""
     if x == 0:

@@ -10,6 +10,8 @@ import sys
 import mpmath
 import numpy as np
 
+from ..precision import number_formatter  # noqa: F401 (re-exported for commands)
+
 __all__ = ["W2SArgumentParser", "OptionError", "option_for", "print_json", "jsonable",
            "parse_list", "add_feature_options", "spectrum_from_args", "add_output_options",
            "number_formatter", "print_table"]
@@ -153,29 +155,6 @@ def add_output_options(parser, *, digits: bool = True):
         g.add_argument("--digits", type=int, default=None,
                        help="significant digits (>= 15) computed with mpmath; numbers are "
                             "then printed as decimal strings (default: float64)")
-
-
-def number_formatter(digits):
-    """Formatter for numbers in JSON: floats (``inf`` as null), or decimal strings."""
-    def as_float(x):
-        if x is None:
-            return None
-        f = float(x)
-        return f if math.isfinite(f) else None
-
-    if digits is None:
-        return as_float
-
-    def as_str(x):
-        if x is None:
-            return None
-        with mpmath.workdps(digits + 5):
-            v = mpmath.mpf(x)
-            if mpmath.isinf(v):
-                return None
-            return mpmath.nstr(v, digits, strip_zeros=False)
-
-    return as_str
 
 
 def print_table(rows, headers, stream=None):

@@ -7,8 +7,8 @@ import warnings
 
 from ..targets import IrreducibleFloorWarning
 from ..theory import risk_curve
-from .common import (add_feature_options, add_output_options, number_formatter, print_json,
-                     print_table, spectrum_from_args, parse_list, OptionError)
+from .common import (add_feature_options, add_output_options, print_json, print_table,
+                     spectrum_from_args, parse_list, OptionError)
 
 NAME = "risk"
 HELP = ("Teacher and infinite-width student population risks (deterministic equivalents): "
@@ -73,33 +73,8 @@ def run(args) -> int:
                            optimal_stopping=not args.no_optimal_stopping)
     notes = sorted({str(w.message) for w in caught
                     if issubclass(w.category, IrreducibleFloorWarning)})
-    fmt = number_formatter(args.digits)
-    out = {
-        "setting": curve.setting,
-        "digits": args.digits,
-        "teacher_width": width,
-        "nu_teacher": fmt(curve.nu_teacher),
-        "teacher_risk": fmt(curve.teacher_risk),
-        "target_energy": fmt(curve.target_energy),
-        "floor": fmt(curve.floor),
-        "times": [fmt(t) for t in curve.times],
-        "student_risk": [fmt(x) for x in curve.student_risk],
-        "gain": [fmt(x) for x in curve.gain],
-        "pgr": [fmt(x) for x in curve.pgr],
-        "optimal_time": fmt(curve.optimal_time),
-        "optimal_time_is_infinite": curve.optimal_time is not None and
-        math.isinf(float(curve.optimal_time)),
-        "optimal_student_risk": fmt(curve.optimal_student_risk),
-        "optimal_gain": None if curve.optimal_student_risk is None else fmt(curve.optimal_gain),
-        "optimal_pgr": None if curve.optimal_student_risk is None else fmt(curve.optimal_pgr),
-        "win_intervals": [[fmt(a), fmt(b)] for a, b in curve.win_intervals],
-        "lower_bound": None if curve.lower_bound is None else
-        [fmt(x) for x in curve.lower_bound],
-        "gain_upper_bound": fmt(curve.gain_upper_bound),
-        "pgr_upper_bound": fmt(curve.pgr_upper_bound),
-        "error_bound": {k: float(v) for k, v in curve.error_bound.items()},
-        "warnings": notes,
-    }
+    out = curve.to_dict(as_strings=args.digits is not None)
+    out["warnings"] = notes
     if args.json:
         print_json(out)
         return 0

@@ -27,7 +27,7 @@ import mpmath
 import numpy as np
 
 from ..errors import InvalidArgument, check_digits, check_int
-from ..precision import FLOAT64, Precision
+from ..precision import FLOAT64, Precision, number_formatter
 from ..spectra import SphereSpectrum, Spectrum
 from ..targets import IrreducibleFloorWarning, parse_target
 from .student import gain_beyond, student_risk
@@ -69,9 +69,11 @@ class RiskCurve:
 
     def to_dict(self, as_strings: bool = False) -> dict:
         """Plain dict; numbers as floats, or (``as_strings``) as decimal strings carrying
-        the result's digits."""
-        conv = _stringify(self.digits) if as_strings else _floatify
-        d = {
+        the result's digits. Infinite values (``t* = inf``, open win intervals) are
+        ``None``."""
+        conv = number_formatter(self.digits if as_strings else None)
+        opt = None if self.optimal_student_risk is None else conv
+        return {
             "setting": self.setting,
             "digits": self.digits,
             "teacher_width": self.teacher_width,
@@ -84,47 +86,22 @@ class RiskCurve:
             "gain": [conv(x) for x in self.gain],
             "pgr": [conv(x) for x in self.pgr],
             "optimal_time": conv(self.optimal_time),
+            "optimal_time_is_infinite": self.optimal_time is not None and
+            math.isinf(float(self.optimal_time)),
             "optimal_student_risk": conv(self.optimal_student_risk),
-            "optimal_gain": conv(self.optimal_gain),
-            "optimal_pgr": conv(self.optimal_pgr),
+            "optimal_gain": opt and opt(self.optimal_gain),
+            "optimal_pgr": opt and opt(self.optimal_pgr),
             "win_intervals": [[conv(a), conv(b)] for a, b in self.win_intervals],
             "lower_bound": None if self.lower_bound is None else
             [conv(x) for x in self.lower_bound],
-            "gain_upper_bound": None if self.gain_upper_bound is None else
-            conv(self.gain_upper_bound),
-            "pgr_upper_bound": None if self.pgr_upper_bound is None else
-            conv(self.pgr_upper_bound),
-            "error_bound": {k: _floatify(v) for k, v in self.error_bound.items()},
+            "gain_upper_bound": conv(self.gain_upper_bound),
+            "pgr_upper_bound": conv(self.pgr_upper_bound),
+            "error_bound": {k: float(v) for k, v in self.error_bound.items()},
             "diagnostics": self.diagnostics,
         }
-        return d
 
     def to_json(self, as_strings: bool = False) -> str:
         return json.dumps(self.to_dict(as_strings), allow_nan=False)
-
-
-def _floatify(x):
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return [_floatify(v) for v in x]
-    f = float(x)
-    return f if math.isfinite(f) else (None if math.isnan(f) else
-                                       (1e308 * 10 if f > 0 else -1e308 * 10))
-
-
-def _stringify(digits):
-    def conv(x):
-        if x is None:
-            return None
-        if isinstance(x, float) and math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        with mpmath.workdps((digits or 17) + 5):
-            v = mpmath.mpf(x)
-            if mpmath.isinf(v):
-                return "inf" if v > 0 else "-inf"
-            return mpmath.nstr(v, digits or 17, strip_zeros=False)
-    return conv
 
 
 def check_times(times, precision: Precision):

@@ -57,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="sampled method: the student sees only N fixed inputs")
     s.add_argument("--workers", default=None,
                    help="processes (default: the cores, when the run is worth it)")
+    s.add_argument("--blas-threads", default="1", metavar="N",
+                   help="BLAS threads of a one-worker run (default 1: multithreaded "
+                        "OpenBLAS is slow on busy cores; try 2 for one very wide student "
+                        "on an idle machine)")
     s.add_argument("--truncation", default=None, metavar="D",
                    help="power-law spectra: coordinates simulated (default: automatic, "
                         "reported)")
@@ -132,7 +136,8 @@ def run(args) -> int:
                           student_width=args.student_width, times=times,
                           method=args.method, seeds=args.seeds, seed=args.seed, n=args.n,
                           workers=args.workers, progress=bar, truncation=args.truncation,
-                          batch_size=args.batch_size, test_size=args.test_size)
+                          batch_size=args.batch_size, test_size=args.test_size,
+                          blas_threads=args.blas_threads)
     finally:
         if bar is not None:
             bar.close()
@@ -169,9 +174,13 @@ def _print_readable(result, out):
     if result.theory is None and result.theory_teacher_risk is not None:
         print("(no theory for this student: a finite width or a finite sample)")
     d = result.diagnostics
-    if "truncation_bound" in d:
+    if "truncation_bound" in d and s.get("family") == "sphere":
         print(f"omitted degrees contribute at most {max(d['truncation_bound']):.2g} "
               f"(degrees summed: {d['degrees']})")
+    if s.get("omitted_kernel_trace") is not None:
+        print(f"simulated coordinates: {s['dimension']} (omitted kernel trace "
+              f"{s['omitted_kernel_trace']:.3g}, omitted target energy "
+              f"{s['omitted_target_energy']:.3g})")
     if "teacher_training" in d:
         tt = d["teacher_training"]
         print(f"teacher SGD: {tt['converged']}/{result.seeds} converged, "

@@ -20,7 +20,7 @@ from ..errors import InvalidArgument, check_int, check_real
 from ..spectra import PowerLawSpectrum, SphereSpectrum, Spectrum
 from ..targets import IrreducibleFloorWarning, parse_target
 from .exact import K_MAX, finite_student, fit_teacher, infinite_student
-from .families import default_truncation
+from .families import default_truncation, make_family
 from .linalg import check_width_fits, gram_bytes, memory_budget
 from .results import SimulationResult, summarize
 from .runner import Recipe, build_family, cpu_count, run_seeds, seed_streams
@@ -30,7 +30,8 @@ __all__ = ["simulate", "exact_seed", "check_student_width"]
 
 
 def check_student_width(value):
-    """``None`` for an infinite-width student (``None``, ``"inf"``, ``inf``), else an int."""
+    """``None`` for an infinite-width student (``None``, ``"inf"``, ``inf``), else an
+    integer >= 1."""
     if value is None:
         return None
     if isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "infinite"):
@@ -86,16 +87,25 @@ def _exact_with_family(family, teacher_width, student_width, times, rtol, seed_s
     return out
 
 
-def _theory(spectrum, target, M_T, times):
+def _theory(spectrum, target, M_T, times, optimal_stopping=True):
     from ..theory import risk_curve
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IrreducibleFloorWarning)
-            return risk_curve(spectrum=spectrum, target=target, teacher_width=M_T,
-                              times=times).to_dict(), None
+            curve = risk_curve(spectrum=spectrum, target=target, teacher_width=M_T,
+                               times=times, optimal_stopping=optimal_stopping)
     except (InvalidArgument, ArithmeticError) as exc:
         return None, str(exc)
+    if optimal_stopping:
+        return curve.to_dict(), None
+    # RiskCurve.to_dict needs the optimum (optimal_gain); without the search, fill the
+    # optimum's keys with None
+    import dataclasses
+
+    out = {f.name: getattr(curve, f.name) for f in dataclasses.fields(curve)}
+    out.update(optimal_gain=None, optimal_pgr=None)
+    return out, None
 
 
 def _workers(requested, seeds, need_bytes, heavy):
@@ -113,7 +123,8 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
              times=None, *, activation=None, dim=None, method="exact", seeds=10, seed=0,
              n=None, workers=None, progress=None, truncation=None, rtol=1e-6,
              batch_size=None, test_size=None, lr=None, stop_rtol=None, max_steps=None,
-             student_lr=None, student_batch_size=None, blas_threads=1):
+             student_lr=None, student_batch_size=None, blas_threads=1,
+             optimal_stopping=True):
     r"""Simulate teacher and student over ``seeds`` draws of the weights.
 
     Parameters
@@ -136,19 +147,15 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
         of ``M_T nu``, memory and time permitting; reported).
     rtol
         Relative accuracy of the infinite-width student's degree sums (exact method).
+    optimal_stopping
+        Passed to the theory (:func:`risk_curve`): ``False`` skips its search for the
+        optimal stopping time (the theory's ``optimal_time`` is then ``None``).
     blas_threads
         BLAS threads of an in-process run (``workers = 1``; ``None`` leaves the library's
         default). Workers always use one. Multithreaded OpenBLAS on busy cores can be
         far slower than one thread, hence the default.
     """
-    if spectrum is None:
-        if activation is None:
-            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
-        if dim is None:
-            raise InvalidArgument("dim", "the sphere dimension is required")
-        spectrum = SphereSpectrum(activation, dim)
-    elif not isinstance(spectrum, Spectrum):
-        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
+    spectrum = _spectrum(spectrum, activation, dim)
     tgt = parse_target(target)
     bt = tgt.bind(spectrum)
     M_T = check_int("teacher_width", teacher_width, minimum=1)
@@ -166,67 +173,39 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
     if method == "sampled" and any(math.isinf(t) for t in ts):
         raise InvalidArgument("times", "the sampled simulation needs finite times")
     rtol = float(check_real("rtol", rtol, minimum=0, strict_min=True))
-    # memory, before anything is allocated (one worker's worth)
-    if M_S is not None and method == "exact":
-        check_width_fits("student_width", M_S, other=M_T)
-    check_width_fits("teacher_width", M_T)
-    if M_S is not None and method == "sampled":
-        rows = (test_size or SampledOptions.DEFAULTS["test_size"]) + 2048 + (n or 0)
-        if 8 * M_S * rows > memory_budget():
-            raise InvalidArgument(
-                "student_width", f"the sampled student's feature matrices ({rows} inputs x "
-                f"{M_S}) do not fit in memory; at most "
-                f"{memory_budget() // (8 * rows)} fits in the memory available")
-    if n is not None and M_S is None and 8 * n * n > memory_budget():
-        raise InvalidArgument("n", f"the infinite-width student on n inputs needs an "
-                              f"n x n kernel matrix: at most "
-                              f"{int(math.sqrt(memory_budget() / 8))} fits in memory")
+    if blas_threads is not None:
+        blas_threads = check_int("blas_threads", blas_threads, minimum=1)
+    opts = _sampled_options(batch_size=batch_size, test_size=test_size, lr=lr,
+                            rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
+                            student_batch_size=student_batch_size)
+    _check_memory(method, M_T, M_S, n, opts)          # before anything is allocated
 
-    theory, theory_note = _theory(spectrum, tgt, M_T, ts)
+    theory, theory_note = _theory(spectrum, tgt, M_T, ts, optimal_stopping)
     theory_teacher = None if theory is None else theory["teacher_risk"]
-    nu = None if theory is None else theory["nu_teacher"]
     if isinstance(spectrum, PowerLawSpectrum):
-        if truncation is None:
-            widest = max(M_T, M_S or 0)
-            cap = max(4 * widest, min(int(2e10 / widest ** 2),
-                                      memory_budget() // (8 * 4 * widest)))
-            scale = 0.01 * M_T * nu if nu else 0.0
-            truncation = cap if scale <= 0 else max(default_truncation(
-                spectrum, scale, cap), 2 * widest)
-        truncation = check_int("truncation", truncation, minimum=1)
+        truncation = _truncation(spectrum, truncation, M_T, M_S,
+                                 None if theory is None else theory["nu_teacher"])
     recipe = Recipe.from_spectrum(spectrum, tgt, truncation)
-    family = build_family(recipe) if recipe.picklable() else None
-    if family is None:
-        from .families import make_family
-        family = make_family(spectrum, bt, truncation)
-    if hasattr(family, "D"):
-        per = 8 * family.D * (M_T + (M_S or 0))
-        if per > memory_budget():
-            raise InvalidArgument("truncation", f"{family.D} coordinates for widths "
-                                  f"{M_T} and {M_S} do not fit in memory")
-
-    need = gram_bytes(max(M_T, M_S or 0), M_T)
-    heavy = method == "sampled" or seeds * (max(M_T, M_S or 0) ** 3) >= 2e9 or \
-        seeds * M_T ** 2 * 64 >= 2e9
-    w = _workers(workers, seeds, need, heavy) if recipe.picklable() else 1
+    picklable = recipe.picklable()
+    family = build_family(recipe) if picklable else make_family(spectrum, bt, truncation)
+    if hasattr(family, "D") and 8 * family.D * (M_T + (M_S or 0)) > memory_budget():
+        raise InvalidArgument("truncation", f"{family.D} coordinates for widths {M_T} and "
+                              f"{M_S} do not fit in memory")
+    widest = max(M_T, M_S or 0)
+    # worth a pool: more than about a second of work
+    heavy = (method == "sampled" or seeds * widest ** 3 >= 2e9
+             or seeds * M_T ** 2 * 64 >= 2e9)
+    w = _workers(workers, seeds, gram_bytes(widest, M_T), heavy) if picklable else 1
     t0 = time.perf_counter()
     if method == "exact":
-        if recipe.picklable():
+        if picklable:
             rows = run_seeds(exact_seed, (recipe, M_T, M_S, tuple(ts), rtol), seeds, seed,
                              w, progress, blas_threads)
         else:                       # user callables: in-process, same seed streams
             rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(ts), rtol),
                              seeds, seed, 1, progress, blas_threads)
     else:
-        opts = SampledOptions(batch_size=batch_size, test_size=test_size, lr=lr,
-                              rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
-                              student_batch_size=student_batch_size)
-        for key in ("batch_size", "test_size", "max_steps", "student_batch_size"):
-            opts[key] = check_int(key, opts[key], minimum=2 if key != "max_steps" else 1)
-        for key in ("lr", "student_lr", "rtol"):
-            opts[key] = float(check_real(key if key != "rtol" else "stop_rtol", opts[key],
-                                         minimum=0, strict_min=True))
-        if not recipe.picklable():
+        if not picklable:
             raise InvalidArgument("activation", "the sampled method needs a registered "
                                   "activation or a picklable callable")
         rows = run_seeds(sampled_seed, (recipe, M_T, M_S, tuple(ts), n, dict(opts)),
@@ -234,6 +213,59 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
     wall = time.perf_counter() - t0
     return _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows,
                      theory, theory_teacher, theory_note, w, wall)
+
+
+def _spectrum(spectrum, activation, dim):
+    if spectrum is None:
+        if activation is None:
+            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
+        if dim is None:
+            raise InvalidArgument("dim", "the sphere dimension is required")
+        return SphereSpectrum(activation, dim)
+    if not isinstance(spectrum, Spectrum):
+        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
+    return spectrum
+
+
+def _sampled_options(**kw):
+    opts = SampledOptions(**kw)
+    for key in ("batch_size", "test_size", "student_batch_size"):
+        opts[key] = check_int(key, opts[key], minimum=2)
+    opts["max_steps"] = check_int("max_steps", opts["max_steps"], minimum=1)
+    for key, name in (("lr", "lr"), ("student_lr", "student_lr"), ("rtol", "stop_rtol")):
+        opts[key] = float(check_real(name, opts[key], minimum=0, strict_min=True))
+    return opts
+
+
+def _check_memory(method, M_T, M_S, n, opts):
+    """Refuse widths (and samples) that cannot fit, naming what would."""
+    check_width_fits("teacher_width", M_T)
+    if M_S is not None and method == "exact":
+        check_width_fits("student_width", M_S, other=M_T)
+    budget = memory_budget()
+    if M_S is not None and method == "sampled":
+        rows = opts["test_size"] + 2048 + (n or 0)
+        if 8 * M_S * rows > budget:
+            raise InvalidArgument(
+                "student_width", f"the sampled student's feature matrices ({rows} inputs "
+                f"x {M_S}) do not fit in memory; at most {budget // (8 * rows)} fits in "
+                "the memory available")
+    if n is not None and M_S is None and 8 * n * n > budget:
+        raise InvalidArgument("n", f"the infinite-width student on n inputs needs an n x n "
+                              f"kernel matrix: at most {int(math.sqrt(budget / 8))} fits "
+                              "in memory")
+
+
+def _truncation(spectrum, truncation, M_T, M_S, nu):
+    """Coordinates simulated for a power-law spectrum (see :func:`default_truncation`)."""
+    if truncation is None:
+        widest = max(M_T, M_S or 0)
+        cap = max(4 * widest, min(int(2e10 / widest ** 2),
+                                  memory_budget() // (8 * 4 * widest)))
+        scale = 0.01 * M_T * nu if nu else 0.0
+        truncation = cap if scale <= 0 else max(default_truncation(spectrum, scale, cap),
+                                                2 * widest)
+    return check_int("truncation", truncation, minimum=1)
 
 
 def _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows, theory,
@@ -261,6 +293,9 @@ def _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows,
         else:
             diag["student_ceiling_risk"] = summarize(
                 [r["student"]["ceiling_risk"] for r in rows]).to_dict(values=False)
+            diag["student_seconds"] = {
+                k: float(np.mean([r["student"][f"seconds_{k}"] for r in rows]))
+                for k in ("gram", "eigen", "total")}
             diag["student_conditioning"] = {
                 "max_condition": max(r["student"]["conditioning"]["condition"]
                                      for r in rows),

@@ -16,7 +16,8 @@ On the sphere :math:`E_k = c_k^2 N(d,k)\, a^T P_k(W W^T) a` and
 :math:`X_k = c_k A_k \sqrt{N(d,k)} \sum_i a_i P_k(\langle w_i, \beta\rangle)`; blocks
 ``k < K`` are summed explicitly. The rest is bounded rigorously: the energies over all
 degrees sum to :math:`a^T G a`, so :math:`E_{>K} = b^T a - \sum_{k<K} E_k`; likewise
-:math:`B_{>K} = \|f^*\|^2 - \sum_{k<K} B_k`; with :math:`\bar\alpha = 1 - e^{-t\bar\lambda_K}`
+:math:`B_{>K} = \|f^*\|^2 - \sum_{k<K} B_k`; with
+:math:`\bar\alpha = 1 - e^{-t\bar\lambda_K}`
 (:math:`\bar\lambda_K \ge \lambda_k` for ``k >= K``) and Cauchy-Schwarz
 (:math:`|X_k| \le \sqrt{E_k B_k}`, then over ``k``),
 

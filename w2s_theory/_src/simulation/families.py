@@ -388,7 +388,8 @@ class GaussianFamily:
 
 
 def default_truncation(spectrum: PowerLawSpectrum, scale_needed: float, cap: int) -> int:
-    r"""Smallest ``D`` with omitted trace :math:`T_1(D) \le` ``scale_needed`` (at most ``cap``).
+    r"""Smallest ``D`` with omitted trace :math:`T_1(D) \le` ``scale_needed`` (at most
+    ``cap``).
 
     The omitted coordinates add :math:`\approx T_1(D)\, I` to a Gram of ``m`` features,
     an implicit ridge :math:`T_1(D)/m` on ``G/m``: negligible when it is far below the

@@ -10,8 +10,8 @@ of ``G`` applied to one or two vectors:
 :class:`SymmetricEigen` computes the eigendecomposition :math:`G = V \operatorname{diag}
 (\mu) V^T` as :math:`V = Q U`: Householder reduction to tridiagonal form
 :math:`G = Q T Q^T` (LAPACK ``dsytrd``, in place) and the eigenvectors ``U`` of ``T`` by
-multiple relatively robust representations (``dstemr``, :math:`O(m^2)`), in column
-chunks when ``U`` would not fit. ``V`` itself is never formed: vectors are mapped to
+divide and conquer (``dstevd``) when ``U`` and its workspace fit in memory, else by
+multiple relatively robust representations (``dstemr``) in column chunks. ``V`` itself is never formed: vectors are mapped to
 eigen-coordinates :math:`V^T x = U^T (Q^T x)` and back with the stored reflectors. This
 skips the :math:`2m^3` back-transformation of a full ``dsyevd`` and its second
 ``m x m`` array, which is what lets a width of 8,000 run in a few hundred MB.
@@ -91,8 +91,13 @@ class SymmetricEigen:
         self._c, self._diag, self._off, self._tau = c, d, e, tau
         self._U = None
         self._chunk = min(n, max(1, _CHUNK_BYTES // (8 * n)))
-        if self._chunk == n:            # all eigenvectors of T fit: one call
-            self.values, self._U = sla.eigh_tridiagonal(d, e, lapack_driver="stemr")
+        if self._chunk == n or 24 * n * n <= memory_budget():
+            # all eigenvectors of T (and dstevd's workspace) fit: divide and conquer,
+            # several times faster than MRRR for large n (deflation, BLAS-3 merges)
+            self._chunk = n
+            self.values, self._U, info = lapack.dstevd(d, e, compute_v=1)
+            if info != 0:                                        # pragma: no cover
+                self.values, self._U = sla.eigh_tridiagonal(d, e, lapack_driver="stemr")
         else:
             self.values = sla.eigvalsh_tridiagonal(d, e, lapack_driver="stemr")
 
@@ -174,7 +179,8 @@ class SymmetricEigen:
         top = float(self.values[-1])
         low = float(self.values[keep][0]) if keep.any() else float("nan")
         return {"condition": top / low if keep.any() else float("inf"),
-                "discarded": int(self.n - keep.sum()), "rcond": RCOND_FACTOR * self.n * _EPS,
+                "discarded": int(self.n - keep.sum()),
+                "rcond": RCOND_FACTOR * self.n * _EPS,
                 "mu_max": top, "mu_min": float(self.values[0])}
 
 
@@ -194,11 +200,14 @@ def memory_available() -> int:
     return 4 << 30                                              # pragma: no cover
 
 
-def memory_budget(workers: int = 1) -> int:
+def memory_budget(workers: int | None = None) -> int:
     """Bytes one worker may use: ``min(60% of available, 4 GiB) / workers``.
 
-    ``W2S_MEMORY_BUDGET`` (bytes) overrides the total, for tests and small machines.
+    ``W2S_MEMORY_BUDGET`` (bytes) overrides the total, for tests and small machines;
+    ``workers`` defaults to the size of the pool this process belongs to (1 outside).
     """
+    if workers is None:
+        workers = int(os.environ.get("W2S_SIM_WORKERS", "1"))
     env = os.environ.get("W2S_MEMORY_BUDGET")
     total = int(float(env)) if env else min(int(0.6 * memory_available()), 4 << 30)
     return max(total // max(int(workers), 1), 1)

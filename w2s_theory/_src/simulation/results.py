@@ -102,9 +102,7 @@ class SimulationResult:
             "seeds": self.seeds,
             "seed": self.seed,
             "teacher_risk": self.teacher_risk.to_dict(),
-            "student_risk": [s.to_dict(values=False) | {"values": [_num(v) for v in
-                                                                    s.values]}
-                             for s in self.student_risk],
+            "student_risk": [s.to_dict() for s in self.student_risk],
             "theory": self.theory,
             "theory_teacher_risk": _num(self.theory_teacher_risk),
             "relative_gap": self.relative_gaps(),

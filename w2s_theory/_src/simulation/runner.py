@@ -194,18 +194,20 @@ def blas_threads(n: int | None):
             set_(ctypes.c_int(k))
 
 
-def _worker_init():
+def _worker_init(workers=1):
     limit_blas_threads(1)
+    os.environ["W2S_SIM_WORKERS"] = str(workers)   # memory_budget() per worker
 
 
 def _get_pool(workers: int):
     if _POOL["executor"] is not None and _POOL["workers"] == workers:
         return _POOL["executor"]
     shutdown_pool()
-    if "fork" in multiprocessing.get_all_start_methods() and os.path.exists("/proc/self/maps"):
+    linux = os.path.exists("/proc/self/maps")
+    if "fork" in multiprocessing.get_all_start_methods() and linux:
         ex = cf.ProcessPoolExecutor(max_workers=workers,
                                     mp_context=multiprocessing.get_context("fork"),
-                                    initializer=_worker_init)
+                                    initializer=_worker_init, initargs=(workers,))
         for f in [ex.submit(_noop) for _ in range(workers)]:
             f.result()
     else:                                                       # pragma: no cover
@@ -214,7 +216,8 @@ def _get_pool(workers: int):
             for k in _BLAS_VARS:
                 os.environ[k] = "1"
             ex = cf.ProcessPoolExecutor(max_workers=workers,
-                                        mp_context=multiprocessing.get_context("spawn"))
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_worker_init, initargs=(workers,))
             # `workers` tasks start every worker now, while the variables are set
             for f in [ex.submit(_noop) for _ in range(workers)]:
                 f.result()

@@ -1,4 +1,4 @@
-r"""The practitioner's simulation: sampled inputs, mini-batch gradient descent, held-out risk.
+r"""The practitioner's simulation: sampled inputs, mini-batch SGD, held-out risk.
 
 What an experimenter would run to check the theory, with nothing integrated exactly:
 
@@ -99,8 +99,9 @@ class _Stream:
 
     def __init__(self, family, rng, batch, feats):
         self.family, self.rng, self.batch, self.feats = family, rng, batch, feats
-        cols = max(1, sum(W.shape[0] for W in feats if W is not None))
-        self.per_chunk = max(1, _CHUNK_ROWS // (batch * cols))
+        # entries per input: its coordinates and its feature values
+        cols = sum(W.shape[0] + W.shape[1] for W in feats if W is not None)
+        self.per_chunk = max(1, _CHUNK_ROWS // (batch * max(cols, 1)))
         self._buf, self._i = None, 0
 
     def next(self):
@@ -315,6 +316,8 @@ def sampled_seed(recipe, teacher_width, student_width, times, n, opts, seed_seq)
         return family.features(X, W_T) @ theta_T
 
     L_T, se_T = _mse(label(X_test), y_test)
+    order = np.argsort(times, kind="stable")      # train along increasing times
+    times = [float(times[i]) for i in order]
     sample = None
     if n is not None:
         Xn = family.sample_inputs(int(n), rng_X)
@@ -325,6 +328,9 @@ def sampled_seed(recipe, teacher_width, student_width, times, n, opts, seed_seq)
     else:
         risks, sinfo = _finite_student(family, W_S, label, X_test, y_test, times, rng_S,
                                        opts, sample)
+    back = np.empty(len(order), dtype=int)
+    back[order] = np.arange(len(order))            # results in the caller's order
+    risks = [risks[i] for i in back]
     return {"teacher_risk": L_T, "teacher_stderr": se_T,
             "student_risk": [r for r, _ in risks], "student_stderr": [s for _, s in risks],
             "teacher": tinfo, "student": sinfo}

@@ -52,6 +52,7 @@ from ._src.sphere import (  # noqa: E402
     sample_sphere,
     u_density,
 )
+from ._src.simulation import SimulationResult, Summary, simulate  # noqa: E402
 from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
 from ._src.theory import RiskCurve, risk_curve  # noqa: E402
 
@@ -70,4 +71,5 @@ __all__ = [
     "u_density",
     "IrreducibleFloorWarning", "Target", "parse_target",
     "RiskCurve", "risk_curve",
+    "SimulationResult", "Summary", "simulate",
 ]

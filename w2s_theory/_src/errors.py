@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["InvalidArgument", "check_int", "check_real", "check_digits"]
+__all__ = ["InvalidArgument", "DecimalFloat", "check_int", "check_real", "check_digits"]
 
 
 class InvalidArgument(ValueError):
@@ -53,6 +53,24 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return out
 
 
+class DecimalFloat(float):
+    """A float parsed from a decimal string, remembering the string.
+
+    It behaves as the nearest float64 everywhere, and high-precision code
+    (:meth:`~w2s_theory._src.precision.Precision.scalar`) reads ``decimal`` instead, so
+    ``"0.1"`` is 1/10 to every digit, not ``0.1000000000000000055...``.
+
+    >>> x = DecimalFloat("0.1")
+    >>> x == 0.1, x.decimal
+    (True, '0.1')
+    """
+
+    def __new__(cls, text: str):
+        out = super().__new__(cls, text)
+        out.decimal = text.strip()
+        return out
+
+
 def check_real(name: str, value, minimum=None, maximum=None, *, strict_min=False,
                allow_inf=False):
     """Return ``value`` as a real number (float or mpmath ``mpf``), or raise.
@@ -67,7 +85,7 @@ def check_real(name: str, value, minimum=None, maximum=None, *, strict_min=False
         raise InvalidArgument(name, f"must be a real number, got {value!r}")
     if isinstance(value, str):
         try:
-            value = float(value)
+            value = DecimalFloat(value)
         except ValueError:
             raise InvalidArgument(name, f"must be a real number, got {value!r}") from None
     if isinstance(value, mpmath.mpf):
@@ -75,7 +93,8 @@ def check_real(name: str, value, minimum=None, maximum=None, *, strict_min=False
         finite = mpmath.isfinite(out)
         nan = mpmath.isnan(out)
     elif isinstance(value, numbers.Real):
-        out = value if isinstance(value, (int, numbers.Rational)) else float(value)
+        out = value if isinstance(value, (int, numbers.Rational, DecimalFloat)) \
+            else float(value)
         nan = isinstance(out, float) and math.isnan(out)
         finite = not nan and not (isinstance(out, float) and math.isinf(out))
     else:

@@ -122,7 +122,8 @@ class Precision:
     def scalar(self, value):
         if self.digits is None:
             return float(value)
-        return mpmath.mpf(value)
+        # a decimal string given by the user keeps all its digits (errors.DecimalFloat)
+        return mpmath.mpf(getattr(value, "decimal", value))
 
     def zeros(self, shape):
         return self.array(np.zeros(shape))

@@ -143,6 +143,17 @@ class GammaProduct:
             out += float(b) * np.log(float(ga) * j + float(de))
         return out
 
+    def log_derivative_np(self, j):
+        """``d log f / dj`` for a float64 array ``j`` (digamma: no cancellation between
+        neighbouring ``j``, unlike a difference of :meth:`log_value_np`)."""
+        j = np.asarray(j, dtype=float)
+        out = np.zeros(j.shape)
+        for a, al, be in self.gammas:
+            out += float(a) * float(al) * special.digamma(float(al) * j + float(be))
+        for b, ga, de in self.logs:
+            out += float(b) * float(ga) / (float(ga) * j + float(de))
+        return out
+
     def __mul__(self, other: "GammaProduct") -> "GammaProduct":
         return GammaProduct(mpmath.mpf(self.const) + other.const,
                             self.gammas + other.gammas, self.logs + other.logs)
@@ -268,6 +279,19 @@ class TermExpr:
                 out = out + power * (top + np.log(np.abs(s)))
         return out
 
+    def log_derivative_np(self, j):
+        r"""``d log value / dj`` (float64): for each factor
+        :math:`p\,\sum_i w_i g_i g_i'/\sum_i w_i g_i`."""
+        out = self.prefactor.log_derivative_np(j)
+        for terms, power in self.factors:
+            parts = [(float(w), g.log_value_np(j), g.log_derivative_np(j))
+                     for w, g in terms if w != 0]
+            top = np.max([lv for _, lv, _ in parts], axis=0)
+            num = np.sum([w * np.exp(lv - top) * dv for w, lv, dv in parts], axis=0)
+            den = np.sum([w * np.exp(lv - top) for w, lv, _ in parts], axis=0)
+            out = out + power * num / den
+        return out
+
     def substitute(self, scale, offset) -> "TermExpr":
         """The term as a function of ``j`` where the old variable is ``scale*j + offset``."""
         return TermExpr(self.prefactor.substitute(scale, offset),
@@ -346,6 +370,11 @@ class _LogPair:
     def values_np(self, js):
         b = self.base.log_value_np(js)
         s = self.step.log_value_np(js) if self.step is not None else np.zeros_like(js)
+        return b, s
+
+    def derivatives_np(self, js):
+        b = self.base.log_derivative_np(js)
+        s = self.step.log_derivative_np(js) if self.step is not None else np.zeros_like(js)
         return b, s
 
     def log_series(self, j0, order):
@@ -504,9 +533,12 @@ def tail_sums(base, step, qs, J, *, rel_tol=None):
                     for (v, e), (n, _, _) in zip(res, todo):
                         result[n] = (heads[n] + v, e)
                     return result
-                if order >= 2 * mpmath.pi * j:
+                # the asymptotic series diverges past order ~ 2 pi j: go no further,
+                # and sum more terms directly instead
+                higher = min(2 * order, int(2 * mpmath.pi * j))
+                if higher <= order:
                     break
-                order = min(2 * order, int(2 * mpmath.pi * j))
+                order = higher
         block = max(8, j // 2)
         for i in range(j, j + block):
             bv, sv = pair.values(i)
@@ -551,6 +583,7 @@ def numpy_tail_sums(base, step, qs, J, *, max_terms: int = 1 << 22):
                 log_scale = np.where(bad, 0.0, log_scale)
         vals = np.exp(lv - log_scale[:, None])
         mag = np.abs(lv) + _log_magnitude(pair, js)[None, :]
+        db_end, ds_end = (float(x[0]) for x in pair.derivatives_np(js[-1:]))
         j += block
         for n in range(nq):
             if result[n] is not None:
@@ -562,7 +595,9 @@ def numpy_tail_sums(base, step, qs, J, *, max_terms: int = 1 << 22):
                 result[n] = (log_scale[n] + np.log(total[n]), round_err[n] / total[n])
                 continue
             ratio = np.exp(lv[n, -1] - lv[n, -2])
-            s = -(lv[n, -1] - lv[n, -2]) / (np.log(js[-1]) - np.log(js[-2]))
+            # the local power-law exponent -j f'/f from the analytic log-derivative: a
+            # difference of neighbouring log-terms would lose ~eps j log j / (1/j)
+            s = -js[-1] * (db_end + qs[n] * ds_end)
             if ratio < 0.5:
                 rem = f_end * ratio / (1 - ratio)        # geometric decay bound
                 if rem <= 1e-17 * total[n]:

@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 from scipy import special
 
-from ..errors import InvalidArgument, check_int, check_real
+from ..errors import DecimalFloat, InvalidArgument, check_int, check_real
 from ..precision import FLOAT64, Precision
 from .base import Blocks, Spectrum, TailMoments
 
@@ -80,7 +80,7 @@ class FiniteSpectrum(Spectrum):
     def _values(self, precision):
         if precision.is_float:
             return np.array([float(v) for v in self.eigenvalues])
-        return np.array([mpmath.mpf(v) for v in self.eigenvalues], dtype=object)
+        return np.array([precision.scalar(v) for v in self.eigenvalues], dtype=object)
 
     def blocks(self, K, precision=FLOAT64):
         K = min(int(K), self.n_blocks)
@@ -133,7 +133,8 @@ class LinearGaussianSpectrum(FiniteSpectrum):
 
     def __init__(self, variances):
         vals = _parse_values("variances", variances, allow_zero=False)
-        super().__init__([float(v) if not isinstance(v, mpmath.mpf) else v for v in vals])
+        super().__init__([v if isinstance(v, (mpmath.mpf, DecimalFloat)) else float(v)
+                          for v in vals])
         self.variances = self.eigenvalues
 
     @property

@@ -17,7 +17,7 @@ from ..bounds import alpha_from_time, student_bound
 from ..bounds_series import lower_bound_leading_term
 from ..errors import check_digits
 from ..precision import Precision
-from .common import OptionError, print_json
+from .common import OptionError, add_output_options, print_json
 
 NAME = "bound"
 HELP = ("Lower bound on the student's risk, and upper bounds on the weak-to-strong gain "
@@ -57,10 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest eigenvalue of the student's kernel (with --time)")
     parser.add_argument("--ceiling-risk", default="0", metavar="L_CEIL",
                         help="risk of the student trained on f* itself, for PGR (default 0)")
-    parser.add_argument("--digits", default=None, metavar="N",
-                        help="compute with N significant digits (mpmath, N >= 15) and "
-                             "print decimal strings")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(parser)
 
 
 def _alpha(args, digits):

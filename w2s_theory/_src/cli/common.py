@@ -14,7 +14,11 @@ from ..precision import number_formatter  # noqa: F401 (re-exported for commands
 
 __all__ = ["W2SArgumentParser", "OptionError", "option_for", "print_json", "jsonable",
            "parse_list", "add_feature_options", "spectrum_from_args", "add_output_options",
-           "number_formatter", "print_table"]
+           "number_formatter", "print_table", "TARGET_HELP"]
+
+#: the help of ``--target``, the same in every command that takes one
+TARGET_HELP = ("the target: degree:K, energies:0=0.5,1=1, single-index:NAME, "
+               "power-law:BETA, linear:t1,t2,..., sums with '+' (default: degree:1)")
 
 
 class OptionError(Exception):
@@ -27,9 +31,12 @@ class OptionError(Exception):
 
 
 class W2SArgumentParser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line, with no usage block."""
+    """An argparse parser whose errors are one line, with no usage block, in the same
+    form as every other error (``w2s CMD: error: --opt: message``)."""
 
     def error(self, message):  # noqa: D401 - argparse API
+        if message.startswith("argument "):
+            message = message[len("argument "):]
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

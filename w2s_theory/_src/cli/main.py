@@ -52,13 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
             epilog="example:\n  " + "\n  ".join(module.EXAMPLE.strip().splitlines()),
             formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(_module=module, _parser=p)
     return parser
+
+
+def _unknown_option(parser, extra):
+    """One-line error for arguments no option takes, in the command's own name, with the
+    close matches among its options."""
+    import difflib
+
+    first = extra[0]
+    known = [o for a in parser._actions for o in a.option_strings]
+    close = difflib.get_close_matches(first.split("=")[0], known, n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(close)}?)" if close else \
+        f" (see '{parser.prog} --help')"
+    what = "unknown option" if first.startswith("-") else "unexpected argument"
+    parser.error(f"{first}: {what}{hint}")
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown_option(args.__dict__.get("_parser", parser), extra)
     if getattr(args, "_module", None) is None:
         parser.print_help()
         return 0 if argv is None and len(sys.argv) <= 1 else 2
@@ -81,3 +97,4 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+

@@ -7,29 +7,29 @@ import warnings
 
 from ..targets import IrreducibleFloorWarning
 from ..theory import risk_curve
-from .common import (add_feature_options, add_output_options, print_json, print_table,
-                     spectrum_from_args, parse_list, OptionError)
+from .common import (TARGET_HELP, add_feature_options, add_output_options, print_json,
+                     print_table, spectrum_from_args, parse_list, OptionError)
 
 NAME = "risk"
 HELP = ("Teacher and infinite-width student population risks (deterministic equivalents): "
         "gain, PGR, optimal stopping time and the student's lower bound.")
-EXAMPLE = ("w2s risk --activation relu --dim 6 --target degree:1 --teacher-width 100 "
-           "--time 300,1000 --json")
+EXAMPLE = """\
+w2s risk --activation relu --dim 6 --target degree:1 --teacher-width 100 --time 300,1000 --json
+w2s risk --dim 6 --teacher-width 400                # a log grid of times around t*
+w2s risk --variances 1,0.5,0.25,0.125 --target linear:1,1,1,1 --teacher-width 2 --time 10"""
 
 
 def add_arguments(parser):
     add_feature_options(parser)
-    parser.add_argument("--target", default="degree:1",
-                        help="degree:K, energies:0=0.5,1=1, single-index:NAME, "
-                             "power-law:BETA, linear:t1,t2,..., sums with '+' "
-                             "(default: degree:1)")
-    parser.add_argument("--teacher-width", default="100",
-                        help="teacher width M_T, a positive integer (default: 100)")
-    parser.add_argument("--time", default=None,
-                        help="comma-separated stopping times of the student (>= 0, 'inf' "
-                             "allowed); default: a log grid around the optimal time")
-    parser.add_argument("--no-optimal-stopping", action="store_true",
-                        help="skip the search for the optimal stopping time")
+    g = parser.add_argument_group("setting")
+    g.add_argument("--target", default="degree:1", help=TARGET_HELP)
+    g.add_argument("--teacher-width", default="100", metavar="M_T",
+                   help="teacher width M_T, a positive integer (default: 100)")
+    g.add_argument("--time", default=None, metavar="T1,T2,...",
+                   help="comma-separated stopping times of the student (>= 0, 'inf' "
+                        "allowed); default: a log grid around the optimal time")
+    g.add_argument("--no-optimal-stopping", action="store_true",
+                   help="skip the search for the optimal stopping time")
     add_output_options(parser)
 
 

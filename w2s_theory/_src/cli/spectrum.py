@@ -15,13 +15,16 @@ from .common import (add_feature_options, add_output_options, number_formatter, 
 
 NAME = "spectrum"
 HELP = "Funk-Hecke coefficients, eigenvalues and multiplicities of a kernel's spectrum."
-EXAMPLE = "w2s spectrum --activation relu --dim 6 --max-degree 8 --json"
+EXAMPLE = """\
+w2s spectrum --activation relu --dim 6 --max-degree 8 --json
+w2s spectrum --activation tanh --dim 10 --digits 30
+w2s spectrum --power-law 1.5 --max-degree 5"""
 
 
 def add_arguments(parser):
     add_feature_options(parser)
-    parser.add_argument("--max-degree", type=int, default=10,
-                        help="list degrees (blocks) 0..MAX_DEGREE (default: 10)")
+    parser.add_argument("--max-degree", type=int, default=10, metavar="K",
+                        help="list degrees (blocks) 0..K (default: 10)")
     add_output_options(parser)
 
 

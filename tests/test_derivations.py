@@ -8,8 +8,6 @@ too). Arguments per script:
 * ``make_formula_docs.py`` is a generator: it runs in its ``--check`` mode (exit 1 when
   ``docs/formulas.md`` differs from the registry), and a second test shows that mode
   fails on a stale file;
-* a script whose full run takes minutes runs in its ``--quick`` mode (the same
-  assertions at smaller sizes): ``bound_finite_sample.py``;
 * ``bound_tightness_in_model.py`` writes its plot into the working folder instead of
   ``docs/img/``.
 
@@ -37,10 +35,6 @@ pytestmark = pytest.mark.slow              # minutes in all; still run in CI
 #: working folder; every other script runs as it is and writes nothing
 ARGUMENTS = {
     "make_formula_docs.py": (["--check"], []),
-    # full run: > 15 min (n up to 1000, 20 seeds, two widths); the script has no
-    # assertion of its own (an exploration: exit 0 unless it fails), --quick runs the
-    # same code on n = 5, 20, 100 and 5 seeds
-    "bound_finite_sample.py": (["--quick"], []),
     "bound_tightness_in_model.py": (["--plot", "bound_tightness.png"],
                                     ["bound_tightness.png"]),
 }

@@ -18,7 +18,8 @@ For each n, 20 seeds (teacher weights and inputs), times on a log grid: the smal
 ratio L_S / bound over seeds and times, and the fraction of (seed, time) pairs below the
 bound. The bound uses the seed's exact teacher risk and alpha = 1 (the weakest form).
 
-Run: python derivations/bound_finite_sample.py [--quick]
+A measurement, not a derivation (the bound makes no claim here, so nothing is asserted):
+it lives in benchmarks/ and prints its table. Run: python benchmarks/bound_finite_sample.py [--quick]
 """
 
 from __future__ import annotations

@@ -34,22 +34,16 @@ import sys
 import mpmath
 import sympy as sp
 
+from _checks import check, finish  # the shared bookkeeping: derivations/_checks.py
+
 from w2s_theory._src.activations import get_activation
 from w2s_theory._src.kernels import arccos_parts, kernel, kernel_expr
 from w2s_theory._src.sphere import d_sym, gegenbauer_expr, k_sym, u_sym
 
-FAILURES: list[str] = []
 t, phi, T, s_, c_ = sp.symbols("t phi T s c", real=True)
 r = sp.Symbol("r", positive=True)
 P_MAX = 5          # symbolic checks of J_p for p = 0..P_MAX
 PQ_MAX = 3         # angular integrals I_{p,q} by sympy for p, q <= PQ_MAX
-
-
-def check(name: str, ok) -> None:
-    ok = bool(ok)
-    print(f"  [{'ok' if ok else 'FAIL'}] {name}")
-    if not ok:
-        FAILURES.append(name)
 
 
 def rat(x):
@@ -207,13 +201,7 @@ def main() -> int:
     Js = section_1_and_2()
     section_3(Js)
     section_4()
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) FAILED:")
-        for f in FAILURES:
-            print("  -", f)
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ import time
 import mpmath
 import sympy as sp
 
+from _checks import check, finish  # the shared bookkeeping: derivations/_checks.py
+
 from w2s_theory._src import symbolic
 from w2s_theory._src.activations import relu_power_coefficient_expr
 from w2s_theory._src.kernels import kernel_expr
@@ -46,16 +48,8 @@ from w2s_theory._src.sphere import d_sym, k_sym, multiplicity_expr, u_sym
 from w2s_theory._src.symbolic import asymptotics as A
 from w2s_theory._src.theory import expressions as th
 
-FAILURES: list[str] = []
 d, k, M, nu, kap, x = d_sym, k_sym, th.M_sym, th.nu_sym, A.kappa_sym, A.x_sym
 _T0 = time.time()
-
-
-def check(name: str, ok) -> None:
-    ok = bool(ok)
-    print(f"  [{'ok' if ok else 'FAIL'}] {name}")
-    if not ok:
-        FAILURES.append(name)
 
 
 def zero(expr) -> bool:
@@ -331,11 +325,7 @@ def main() -> int:
     part_a()
     part_b()
     part_registry()
-    if FAILURES:
-        print(f"FAILED: {len(FAILURES)} check(s): {FAILURES}")
-        return 1
-    print(f"all checks passed   [{time.time() - _T0:.1f} s]")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

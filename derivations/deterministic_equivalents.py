@@ -40,19 +40,13 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
+from _checks import check, finish  # the shared bookkeeping: derivations/_checks.py
+
 from w2s_theory._src.spectra import FiniteSpectrum
 from w2s_theory._src.theory import expressions as th
 from w2s_theory._src.theory import risk_curve
 
-FAILURES: list[str] = []
 nu, M, t = th.nu_sym, th.M_sym, th.t_sym
-
-
-def check(name: str, ok) -> None:
-    ok = bool(ok)
-    print(f"  [{'ok' if ok else 'FAIL'}] {name}")
-    if not ok:
-        FAILURES.append(name)
 
 
 def zero(expr) -> bool:
@@ -249,11 +243,7 @@ def main(argv=None) -> int:
     check("engine L_S(inf) = L_T", abs(curve.student_risk[-1] / curve.teacher_risk - 1)
           < 1e-12)
 
-    if FAILURES:
-        print(f"FAILED: {len(FAILURES)} check(s): {FAILURES}")
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

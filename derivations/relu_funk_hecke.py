@@ -41,24 +41,18 @@ import sys
 import mpmath
 import sympy as sp
 
+from _checks import check, finish  # the shared bookkeeping: derivations/_checks.py
+
 from w2s_theory._src.activations import (PiecewisePower, get_activation,
                                          relu_power_coefficient_expr)
 from w2s_theory._src.sphere import d_sym, gegenbauer_expr, k_sym, u_density_expr, u_sym
 
-FAILURES: list[str] = []
 d = d_sym
 u = sp.Symbol("u", real=True)
 a = (d - 3) / 2                                   # exponent of the density's weight
 c_d = sp.gamma(d / 2) / (sp.sqrt(sp.pi) * sp.gamma((d - 1) / 2))
 K_RODRIGUES = 5
 K_FIXED, P_FIXED = 6, 3
-
-
-def check(name: str, ok) -> None:
-    ok = bool(ok)
-    print(f"  [{'ok' if ok else 'FAIL'}] {name}")
-    if not ok:
-        FAILURES.append(name)
 
 
 def zero(expr) -> bool:
@@ -233,11 +227,7 @@ def main() -> int:
           zero(relu.subs(k_sym, 1) - 1 / (2 * d))
           and all(relu.subs(k_sym, kq) == 0 for kq in range(3, 12, 2)))
 
-    if FAILURES:
-        print(f"FAILED: {len(FAILURES)} check(s): {FAILURES}")
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -15,18 +15,12 @@ import sys
 
 import sympy as sp
 
+from _checks import check, finish  # the shared bookkeeping: derivations/_checks.py
+
 from w2s_theory._src.bounds import E_sym, F_sym, L_T_sym, alpha_sym, lower_bound_expr
 from w2s_theory._src.bounds_series import lower_bound_series
 
 L, E, al, F = L_T_sym, E_sym, alpha_sym, F_sym
-FAILURES: list[str] = []
-
-
-def check(name: str, ok) -> None:
-    ok = bool(ok)
-    print(f"  [{'ok' if ok else 'FAIL'}] {name}")
-    if not ok:
-        FAILURES.append(name)
 
 
 def zero(expr) -> bool:
@@ -249,11 +243,7 @@ def main() -> int:
           sp.simplify(LSpop - (1 - sp.Rational(2, 3) * (1 - sp.exp(-tt))) ** 2) == 0
           and sp.Rational(1, 9) >= lb)
 
-    if FAILURES:
-        print(f"FAILED: {len(FAILURES)} check(s): {FAILURES}")
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

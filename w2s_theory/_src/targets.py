@@ -28,6 +28,7 @@ learned at any width: it is reported as the irreducible floor ``B_null``.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -176,6 +177,9 @@ def _component(kind, arg, weight, text) -> TargetComponent:
             theta = tuple(float(x) for x in arg.split(","))
         except ValueError:
             raise InvalidArgument("target", f"bad coefficients in {text!r}") from None
+        if not all(math.isfinite(t) for t in theta):
+            raise InvalidArgument("target", f"linear coefficients must be finite numbers "
+                                  f"in {text!r}")
         return TargetComponent("linear", weight, theta)
     import difflib
 
@@ -318,8 +322,10 @@ class BoundTarget:
         return [(k, sg[k] * vals[k]) for k in range(K) if sg[k] != 0]
 
     def log_total_energy(self, precision: Precision = FLOAT64):
-        """``log ||f*||^2``."""
-        K = self.min_tail_start
+        """``log ||f*||^2``: the blocks with energy summed, plus the tail's mass when
+        there are infinitely many."""
+        top = self.max_block
+        K = self.min_tail_start if top is None else max(self.min_tail_start, top + 1)
         la, _ = self.amplitudes(K, precision)
         with precision.context():
             head = precision.logsumexp(2 * la) if K else precision.scalar(-np.inf)
@@ -473,10 +479,67 @@ class BoundTarget:
             logs_pos = [[p.logsumexp(np.where(pos, logB + q * safe_lam, ninf))]
                         for q in range(q_max + 1)]
             logs_null = [p.logsumexp(np.where(pos, ninf, logB))]
-            mass = float(p.exp(logs_pos[0][0])) + float(p.exp(logs_null[0]))
+        # closed-form target components: their energy beyond k_lim, summed exactly per
+        # parity class (before, it was dropped: ~1e-6 relative for a ReLU target).
+        beyond, err_beyond = self._closed_energy_beyond(k_lim, p)
+        null_par = self._null_parities(p) if beyond else set()
+        for par, lv in beyond:
+            if par in null_par:
+                logs_null.append(lv)
+            else:
+                # lambda_k there is below the numerical spectrum's resolution: the mass
+                # counts in U_0; its U_q (q >= 1) are below U_0 lambda_bar^q and dropped.
+                logs_pos[0].append(lv)
+        with p.context():
+            mass = float(p.exp(p.logsumexp(p.array(logs_pos[0])))) + \
+                float(p.exp(p.logsumexp(p.array(logs_null))))
         rel = (sum(rems) / mass) if mass > 0 else 0.0
-        # closed-form target on a numerical spectrum: its energy beyond k_lim
+        rel = max(rel, err_beyond)
         return self._assemble_tail(K, logs_pos, logs_null, log_bar, rel, p)
+
+    def _closed_energy_beyond(self, k_lim, precision):
+        """``[(parity, log sum_{k >= k_lim, k = parity mod 2} B_k)]`` of the closed-form
+        single-index components (their amplitudes add before squaring), and the largest
+        relative error of those sums."""
+        p = precision
+        d = self.spectrum.d
+        dps = p.mp_digits()
+        tgt_terms = {}
+        with mpmath.workdps(dps):
+            for c in self.target.components:
+                if c.kind != "single-index":
+                    continue
+                seq = coefficient_sequence(c.param, d)
+                if not isinstance(seq, ClosedFormSequence):
+                    continue
+                wm = mpmath.mpf(c.weight)
+                for par, _, terms in seq.classes(p):
+                    tgt_terms.setdefault(par, []).extend((wm * x, g) for x, g in terms)
+            gp_n = multiplicity_gamma_product(d) if tgt_terms else None
+        out, err = [], 0.0
+        for par, terms in sorted(tgt_terms.items()):
+            k0 = k_lim + ((k_lim - par) % 2)
+            with mpmath.workdps(dps):
+                base = TermExpr(gp_n, ((tuple(terms), 2),)).substitute(2, k0)
+            [(lv, e)] = class_tail_sums(base, None, [0], 0, p)
+            out.append((par, lv))
+            err = max(err, e)
+        return out, err
+
+    def _null_parities(self, precision):
+        """Parities ``k mod 2`` on which the spectrum vanishes in its tail: for a
+        quadrature spectrum, those with all computed coefficients of degree ``k >= 2`` zero (odd/even activations, e.g. tanh: even degrees; sigmoid, an
+        odd function plus a constant: even degrees >= 2)."""
+        seq = self.spectrum.sequence
+        if isinstance(seq, ClosedFormSequence):
+            return {0, 1} - {par for par, _, _ in seq.classes(precision)}
+        la = seq.log_abs(seq.explicit_limit(precision), precision)[0]
+        out = set()
+        for par in (0, 1):
+            vals = [float(x) for x in la[2 + par::2]]
+            if vals and all(v == -np.inf for v in vals):
+                out.add(par)
+        return out
 
     def null_energy_head(self, K: int, precision: Precision = FLOAT64):
         """``log sum_{k < K, lambda_k = 0} B_k``."""

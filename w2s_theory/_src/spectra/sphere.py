@@ -329,6 +329,7 @@ def class_tail_sums(base, step, qs, j0, precision: Precision):
 
 def _tail_from_zero(base, step, qs):
     """Sums from ``j = 0``: the first term explicitly, then :func:`tail_sums` from 1."""
-    b0, s0 = base.log_value(0), step.log_value(0)
+    b0 = base.log_value(0)
+    s0 = step.log_value(0) if step is not None else 0     # no step: plain sums (q = 0)
     rest = tail_sums(base, step, qs, 1)
     return [(mpmath.exp(b0 + q * s0) + v, e) for q, (v, e) in zip(qs, rest)]

@@ -31,7 +31,7 @@ from ..precision import FLOAT64, Precision, number_formatter
 from ..spectra import SphereSpectrum, Spectrum
 from ..targets import IrreducibleFloorWarning, parse_target
 from .student import gain_beyond, student_risk
-from .table import build_table, series_plan
+from .table import build_table, series_plan, time_plan
 from .teacher import solve_log_nu, teacher_sums
 
 __all__ = ["RiskCurve", "risk_curve", "check_times"]
@@ -138,8 +138,9 @@ def _resolve(spectrum, activation, dim, target):
 
 
 def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=None):
-    """Build the table with ``lambda_bar <= rho * min(nu, 1/t_max)`` at the solution."""
-    rho, Q = series_plan(precision)
+    """Build the table with ``lambda_bar <= min(rho nu, rho_t/t_max)`` at the solution."""
+    rho, _ = series_plan(precision)
+    rho_t, Q = time_plan(spectrum, precision)
     K = max(bt.min_tail_start, spectrum.min_tail_start, 8)
     if spectrum.n_blocks is not None:
         K = spectrum.n_blocks
@@ -150,7 +151,7 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
             with precision.context():
                 thr = precision.log(precision.scalar(rho)) + precision.scalar(log_nu_guess)
                 if t_max is not None and math.isfinite(float(t_max)) and t_max > 0:
-                    thr = min(thr, precision.log(precision.scalar(rho) /
+                    thr = min(thr, precision.log(precision.scalar(rho_t) /
                                                  precision.scalar(t_max)))
             K = spectrum.start_for(float(thr) - 0.5, FLOAT64, start=K)
     if spectrum.n_blocks is not None:
@@ -174,7 +175,8 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
         with precision.context():
             thr = precision.log(precision.scalar(rho)) + log_nu
             if t_max is not None and t_max > 0 and math.isfinite(float(t_max)):
-                thr = min(thr, precision.log(precision.scalar(rho) / precision.scalar(t_max)))
+                thr = min(thr, precision.log(precision.scalar(rho_t) /
+                                             precision.scalar(t_max)))
             if table.spec_tail.log_lambda_bar <= thr:
                 return table, log_nu
             K_new = spectrum.start_for(thr, precision, start=K)

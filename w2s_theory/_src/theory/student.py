@@ -56,14 +56,28 @@ def student_risk(table: SpectralTable, teacher: TeacherSolution, times, derivati
         s, oms = p.exp(log_s), p.exp(log_1ms)
         B = p.exp(table.log_B[idx])
         F = p.exp(table.log_mult[idx] + table.log_lam[idx] + 2 * log_s) * teacher.C
-        withB = np.array([float(b) > 0 for b in B], dtype=bool)
-        # first sum over blocks with energy, second over all positive blocks
-        tl = tf[:, None] * lam[None, :]
-        E = _exp_neg(tl, p)
-        E = np.where(inf[:, None], zero, E)
-        a = 1 - E
-        rB = (E[:, withB] * oms[withB] + s[withB])
-        out = p.sum(rB * rB * B[withB], axis=1) + p.sum(a * a * F, axis=1) + teacher.floor
+        withB = (np.asarray(B) > 0) if p.is_float else np.array(
+            [float(b) > 0 for b in B], dtype=bool)
+        # head sums over blocks, in chunks of times x blocks of at most _CHUNK elements,
+        # so memory stays bounded however many blocks (power laws: millions) and times
+        nt, nb = len(t), len(idx)
+        chunk = _CHUNK if p.is_float else _CHUNK_MP
+        bstep = max(1, min(nb, chunk))
+        tstep = max(1, chunk // bstep)
+        out = np.array([zero] * nt, dtype=object) if not p.is_float else np.zeros(nt)
+        d1 = out.copy()
+        d2 = out.copy()
+        for t0 in range(0, nt, tstep):
+            ts_ = slice(t0, t0 + tstep)
+            for b0 in range(0, max(nb, 1), bstep):
+                bs = slice(b0, b0 + bstep)
+                parts = _head_chunk(p, tf[ts_], inf[ts_], lam[bs], s[bs], oms[bs], B[bs],
+                                    F[bs], withB[bs], derivatives)
+                out[ts_] = out[ts_] + parts[0]
+                if derivatives:
+                    d1[ts_] = d1[ts_] + parts[1]
+                    d2[ts_] = d2[ts_] + parts[2]
+        out = out + teacher.floor
         err = np.zeros(len(t))
         if table.has_tail:
             tail, terr = _tail(table, teacher, tf, inf, 0)
@@ -71,17 +85,36 @@ def student_risk(table: SpectralTable, teacher: TeacherSolution, times, derivati
             err = err + terr
         if not derivatives:
             return out, err
-        dE = -(E * lam)
-        d2E = E * (lam * lam)
-        dEB, d2EB = dE[:, withB], d2E[:, withB]
-        omsB, BB = oms[withB], B[withB]
-        d1 = p.sum(2 * rB * dEB * omsB * BB, axis=1) - p.sum(2 * a * dE * F, axis=1)
-        d2 = (p.sum(2 * (dEB * omsB) ** 2 * BB + 2 * rB * d2EB * omsB * BB, axis=1)
-              + p.sum(2 * dE * dE * F - 2 * a * d2E * F, axis=1))
         if table.has_tail:
             d1 = d1 + _tail(table, teacher, tf, inf, 1)[0]
             d2 = d2 + _tail(table, teacher, tf, inf, 2)[0]
         return out, d1, d2, err
+
+
+# elements of one (times x blocks) chunk of the head sums (float64: 8 MB per array)
+_CHUNK = 1 << 20
+_CHUNK_MP = 1 << 14      # object arrays of mpf: about 100 bytes per element
+
+
+def _head_chunk(p, tf, inf, lam, s, oms, B, F, withB, derivatives):
+    """Head sums of ``L_S`` (and its t-derivatives) over one chunk of times and blocks."""
+    zero = p.scalar(0)
+    tl = tf[:, None] * lam[None, :]
+    E = _exp_neg(tl, p)
+    E = np.where(inf[:, None], zero, E)
+    a = 1 - E
+    rB = (E[:, withB] * oms[withB] + s[withB])
+    out = p.sum(rB * rB * B[withB], axis=1) + p.sum(a * a * F, axis=1)
+    if not derivatives:
+        return (out,)
+    dE = -(E * lam)
+    d2E = E * (lam * lam)
+    dEB, d2EB = dE[:, withB], d2E[:, withB]
+    omsB, BB = oms[withB], B[withB]
+    d1 = p.sum(2 * rB * dEB * omsB * BB, axis=1) - p.sum(2 * a * dE * F, axis=1)
+    d2 = (p.sum(2 * (dEB * omsB) ** 2 * BB + 2 * rB * d2EB * omsB * BB, axis=1)
+          + p.sum(2 * dE * dE * F - 2 * a * d2E * F, axis=1))
+    return out, d1, d2
 
 
 def _exp_neg(x, p):

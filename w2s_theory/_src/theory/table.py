@@ -13,6 +13,7 @@ is ``head + tail``, where the tail of :math:`\sum_{k\ge K} N_k\lambda_k h(\lambd
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mpmath
@@ -22,7 +23,7 @@ from ..precision import Precision
 from ..spectra.base import TailMoments
 from ..targets import BoundTarget, TargetTail
 
-__all__ = ["SpectralTable", "build_table", "series_plan"]
+__all__ = ["SpectralTable", "build_table", "series_plan", "time_plan"]
 
 
 def series_plan(precision: Precision):
@@ -31,6 +32,26 @@ def series_plan(precision: Precision):
         return 1e-3, 7
     digits = precision.working_digits
     return 1e-3, int(np.ceil(digits / 3)) + 2
+
+
+def time_plan(spectrum, precision: Precision):
+    """``(rho_t, Q)``: the bound on ``z = t_max lambda_bar`` and the number of terms.
+
+    By default ``rho_t = rho`` (:func:`series_plan`). For power-law spectra, whose tail
+    moments (Hurwitz zeta) are cheap for any number of terms, ``z`` may reach 1: the
+    exponential series in ``z`` (terms ``(m z)^i / i!``, ``m <= 2``) then takes more
+    terms, but the explicit head needs ``1e3^(1/alpha)`` times fewer blocks (at ``M_T =
+    1000``, ``alpha = 1.5``: about 2e5 instead of 2e7). Alternating terms are at most
+    ``e^2`` times the result, a loss of under one digit.
+    """
+    rho, Q = series_plan(precision)
+    if getattr(spectrum, "kind", None) != "power-law":
+        return rho, Q
+    goal = 1e-18 if precision.is_float else 10.0 ** -(precision.working_digits + 1)
+    q = Q
+    while 2.0 ** (q - 1) / math.factorial(q - 1) * math.e ** 2 > goal:
+        q += 1
+    return 1.0, q
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def run(args) -> int:
         return 0
     show = (lambda x: "inf" if x is None else x) if args.digits else \
         (lambda x: "inf" if x is None else f"{x:.6g}")
-    print(f"setting: {curve.setting}")
+    print("setting: " + ", ".join(f"{k} = {v}" for k, v in curve.setting.items()))
     print(f"teacher: nu = {show(out['nu_teacher'])}, L_T = {show(out['teacher_risk'])}, "
           f"||f*||^2 = {show(out['target_energy'])}, floor = {show(out['floor'])}")
     rows = [[show(t), show(ls), show(g), show(pg), show(lb)] for t, ls, g, pg, lb in

@@ -528,8 +528,9 @@ class BoundTarget:
 
     def _null_parities(self, precision):
         """Parities ``k mod 2`` on which the spectrum vanishes in its tail: for a
-        quadrature spectrum, those with all computed coefficients of degree ``k >= 2`` zero (odd/even activations, e.g. tanh: even degrees; sigmoid, an
-        odd function plus a constant: even degrees >= 2)."""
+        quadrature spectrum, those with all computed coefficients of degree ``k >= 2``
+        zero (odd/even activations, e.g. tanh: even degrees; sigmoid, an odd function
+        plus a constant: even degrees >= 2)."""
         seq = self.spectrum.sequence
         if isinstance(seq, ClosedFormSequence):
             return {0, 1} - {par for par, _, _ in seq.classes(precision)}

@@ -18,14 +18,15 @@ import mpmath
 import numpy as np
 
 from w2s_theory._src import funk_hecke as fh
+from w2s_theory._src.funk_hecke import nodes as fh_nodes
 from w2s_theory._src.precision import Precision
 
 K_MAX = 200
 
 
 def _clear_caches():
-    fh._geometry_float.cache_clear()
-    fh._node_mp.cache_clear()
+    fh_nodes._geometry_float.cache_clear()
+    fh_nodes._node_mp.cache_clear()
 
 
 def _run(d, precision):

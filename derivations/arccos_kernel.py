@@ -1,7 +1,7 @@
 """Derivation of the arc-cosine kernels on the sphere (THEORY.md section 2).
 
 For weights ``w`` uniform on S^{d-1}, ``kappa_{p,q}(u) = E_w[(w.x)_+^p (w.x')_+^q]`` with
-``u = <x, x'>``. The package (``w2s_theory/_src/kernels.py``) evaluates it as
+``u = <x, x'>``. The package (``w2s_theory/_src/kernels/``) evaluates it as
 
     kappa_{p,q}(u) = Gamma(d/2) Gamma(m/2 + 1) / (2 pi Gamma((d+m)/2)) * I_{p,q}(theta),
     I_{p,q}(theta) = int_{theta - pi/2}^{pi/2} cos^p(phi) cos^q(phi - theta) dphi,

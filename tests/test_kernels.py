@@ -1,4 +1,4 @@
-"""Kernels kappa(u) on the sphere and cross-kernels (w2s_theory/_src/kernels.py).
+"""Kernels kappa(u) on the sphere and cross-kernels (w2s_theory/_src/kernels/).
 
 Independent computations checked against ``kernel`` / ``cross_kernel``:
 

@@ -21,27 +21,10 @@ from w2s_theory import (FiniteSpectrum, InvalidArgument, IrreducibleFloorWarning
                         LinearGaussianSpectrum, PowerLawSpectrum, SphereSpectrum, Target,
                         multiplicity, parse_target, risk_curve)
 
+from _references import abs_moment, e_pk  # tests/_references.py
+
 EPS = np.finfo(float).eps
 DPS = 50
-
-
-def e_pk(p, k, d):
-    """E_u[u_+^p P_k(u)] (see test_spectra.py for the formula and its checks)."""
-    G, dd = mpmath.gamma, mpmath.mpf(d)
-    if k <= p:
-        return (G(dd / 2) * mpmath.factorial(p) * G(mpmath.mpf(p - k + 1) / 2)
-                / (mpmath.sqrt(mpmath.pi) * 2 ** (k + 1) * mpmath.factorial(p - k)
-                   * G((p + k + dd) / 2)))
-    if (k - p) % 2 == 0:
-        return mpmath.mpf(0)
-    return ((-1) ** ((k - p - 1) // 2) * mpmath.factorial(p) * G(dd / 2)
-            * G(mpmath.mpf(k - p) / 2) / (2 ** (p + 1) * mpmath.pi * G((k + p + dd) / 2)))
-
-
-def abs_moment(d, n):
-    G = mpmath.gamma
-    return G(mpmath.mpf(d) / 2) * G(mpmath.mpf(n + 1) / 2) / (
-        mpmath.sqrt(mpmath.pi) * G(mpmath.mpf(n + d) / 2))
 
 
 def relu_power_energy(p, d, k):

@@ -18,7 +18,9 @@ import numpy as np
 
 from ..errors import InvalidArgument, check_int, check_real
 from ..spectra import PowerLawSpectrum, SphereSpectrum, Spectrum
+from ..precision import FLOAT64
 from ..targets import IrreducibleFloorWarning, parse_target
+from ..theory.curve import check_times
 from .exact import K_MAX, finite_student, fit_teacher, infinite_student
 from .families import default_truncation, make_family
 from .linalg import check_width_fits, gram_bytes, memory_budget
@@ -42,21 +44,8 @@ def check_student_width(value):
 
 
 def _check_times(times):
-    if times is None:
-        raise InvalidArgument("times", "give at least one time")
-    if isinstance(times, str):
-        times = [s for s in times.split(",") if s.strip()]
-    if np.ndim(times) == 0:
-        times = [times]
-    out = []
-    for t in times:
-        try:
-            v = float(t)
-        except (TypeError, ValueError):
-            raise InvalidArgument("times", f"not a number: {t!r}") from None
-        if math.isnan(v) or v < 0:
-            raise InvalidArgument("times", f"times must be numbers >= 0, got {t!r}")
-        out.append(v)
+    """The risk engine's validation of stopping times (float64), and at least one."""
+    out = check_times(times, FLOAT64)
     if not out:
         raise InvalidArgument("times", "give at least one time")
     return out

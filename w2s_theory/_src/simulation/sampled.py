@@ -117,6 +117,22 @@ class _Stream:
         return X[s], [None if f is None else f[s] for f in F], y[s]
 
 
+class _Epochs:
+    """Minibatch indices into ``n`` fixed inputs: shuffled epochs, a new permutation
+    whenever fewer than ``B`` indices are left in the current one."""
+
+    def __init__(self, n, B, rng):
+        self.n, self.B, self.rng = n, B, rng
+        self.order, self.pos = None, 0
+
+    def next(self):
+        if self.order is None or self.pos + self.B > len(self.order):
+            self.order, self.pos = self.rng.permutation(self.n), 0
+        idx = self.order[self.pos:self.pos + self.B]
+        self.pos += self.B
+        return idx
+
+
 def _mse(pred, y):
     e = (pred - y) ** 2
     return float(np.mean(e)), float(np.std(e, ddof=1) / math.sqrt(len(e)))
@@ -187,7 +203,7 @@ def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample
     F_test = family.features(X_test, W_S)
     theta = np.zeros(m)
     stream = _Stream(family, rng, B, [W_S]) if sample is None else None
-    order, pos = None, 0
+    epochs = _Epochs(len(Xn), B, rng) if sample is not None else None
     risks = []
     for t, k, h in _time_steps(times, eta):
         for _ in range(k):
@@ -195,10 +211,7 @@ def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample
                 X, (F,), _ = stream.next()
                 y = label(X)
             else:
-                if order is None or pos + B > len(order):
-                    order, pos = rng.permutation(len(Xn)), 0
-                idx = order[pos:pos + B]
-                pos += B
+                idx = epochs.next()
                 F, y = Fn[idx], yn[idx]
             r = F @ theta - y
             theta -= (h / (m * len(r))) * (F.T @ r)
@@ -237,17 +250,14 @@ def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
     risks = []
     if psi is not None:                    # finite-rank kernel: act on the coordinates
         v = np.zeros(family.D)
-        order, pos = None, 0
+        epochs = _Epochs(len(Xn), B, rng) if sample is not None else None
         for t, k, h in plan:
             for _ in range(k):
                 if sample is None:
                     X = family.sample_inputs(B, rng)
                     y = label(X)
                 else:
-                    if order is None or pos + B > len(order):
-                        order, pos = rng.permutation(len(Xn)), 0
-                    idx = order[pos:pos + B]
-                    pos += B
+                    idx = epochs.next()
                     X, y = Xn[idx], yn[idx]
                 Xc = family.coordinates(X)
                 r = Xc @ v - y
@@ -258,13 +268,10 @@ def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
         n = len(Xn)
         Knn = family.kernel_values(Xn, Xn)
         c = np.zeros(n)
-        order, pos = None, 0
+        epochs = _Epochs(n, B, rng)
         for t, k, h in plan:
             for _ in range(k):
-                if order is None or pos + B > len(order):
-                    order, pos = rng.permutation(n), 0
-                idx = order[pos:pos + B]
-                pos += B
+                idx = epochs.next()
                 r = Knn[idx] @ c - yn[idx]
                 c[idx] -= (h / len(idx)) * r
             risks.append(_mse(_kernel_apply(family, X_test, Xn, c), y_test))

@@ -22,7 +22,8 @@ import signal
 import threading
 import time
 
-from .common import (OptionError, add_feature_options, print_json, print_table)
+from .common import (TARGET_HELP, OptionError, add_feature_options, print_json,
+                     print_table)
 
 NAME = "report"
 HELP = ("The main job: theory curves and an exact simulation for a range of teacher "
@@ -48,9 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("setting (defaults: relu, --dim 10, degree:1, "
                                   "--teacher-width 20,50,100,200,400,800, --student-width "
                                   "inf)")
-    g.add_argument("--target", default=None,
-                   help="degree:K, energies:0=0.5,1=1, single-index:NAME, power-law:BETA, "
-                        "linear:t1,t2,..., sums with '+' (default: degree:1)")
+    g.add_argument("--target", default=None, help=TARGET_HELP)
     g.add_argument("--teacher-width", default=None, metavar="M1,M2,...",
                    help="teacher widths M_T, comma-separated positive integers")
     g.add_argument("--student-width", default=None, metavar="M_S",
@@ -170,14 +169,7 @@ def _terminate_cleanly():
 
 
 def _describe(s) -> str:
-    if s.family == "sphere":
-        feat = f"{s.activation} features, d = {s.dim}"
-    elif s.family == "variances":
-        feat = f"linear features on Gaussian data ({len(s.variances)} variances)"
-    elif s.family == "eigenvalues":
-        feat = f"user spectrum ({len(s.eigenvalues)} eigenvalues)"
-    else:
-        feat = f"power-law spectrum, alpha = {s.power_law:g}"
+    feat = s.describe_features()
     sim = f", {s.seeds} seeds" if s.simulation else ", no simulation"
     return (f"{feat}, target {s.target}, student width {s.student_width}, "
             f"times {s.time_range[0]:.3g} to {s.time_range[1]:.3g}{sim}")

@@ -19,8 +19,8 @@ import threading
 import time
 
 from ..simulation import simulate
-from .common import (OptionError, add_feature_options, parse_list, print_json, print_table,
-                     spectrum_from_args)
+from .common import (TARGET_HELP, OptionError, add_feature_options, parse_list, print_json,
+                     print_table, spectrum_from_args)
 
 NAME = "simulate"
 HELP = ("Simulate teacher and student over random weights (exact in the inputs, or the "
@@ -36,9 +36,7 @@ w2s simulate --activation relu --dim 6 --teacher-width 20 --time 10,100 --method
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_feature_options(parser)
     g = parser.add_argument_group("setting")
-    g.add_argument("--target", default="degree:1",
-                   help="target: degree:K, energies:0=0.5,1=1, single-index:NAME, "
-                        "power-law:B, linear:t1,t2,... joined with '+' (default degree:1)")
+    g.add_argument("--target", default="degree:1", help=TARGET_HELP)
     g.add_argument("--teacher-width", default="100", metavar="M_T",
                    help="teacher width (default 100)")
     g.add_argument("--student-width", default="inf", metavar="M_S",

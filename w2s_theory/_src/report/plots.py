@@ -38,14 +38,7 @@ def save(fig: Figure, path) -> None:
 
 def _describe(data) -> str:
     s = data.setting
-    if s.family == "sphere":
-        feat = f"{s.activation} features on $S^{{{s.dim - 1}}}$ (d = {s.dim})"
-    elif s.family == "variances":
-        feat = f"linear features on Gaussian data ({len(s.variances)} variances)"
-    elif s.family == "eigenvalues":
-        feat = f"user spectrum ({len(s.eigenvalues)} eigenvalues)"
-    else:
-        feat = f"power-law spectrum i^-{s.power_law:g}"
+    feat = s.describe_features(tex=True)
     sw = "infinite" if s.student_width == "inf" else str(s.student_width)
     return f"{feat}, target {s.target}, student width {sw}"
 

@@ -82,6 +82,22 @@ class ReportSetting:
                 return key
         return "sphere"
 
+    def describe_features(self, tex: bool = False) -> str:
+        """The features in words: plain for the terminal, with ``$...$`` math for the
+        figures (``tex=True``)."""
+        if self.family == "sphere":
+            if tex:
+                return (f"{self.activation} features on $S^{{{self.dim - 1}}}$ "
+                        f"(d = {self.dim})")
+            return f"{self.activation} features, d = {self.dim}"
+        if self.family == "variances":
+            return f"linear features on Gaussian data ({len(self.variances)} variances)"
+        if self.family == "eigenvalues":
+            return f"user spectrum ({len(self.eigenvalues)} eigenvalues)"
+        if tex:
+            return f"power-law spectrum i^-{self.power_law:g}"
+        return f"power-law spectrum, alpha = {self.power_law:g}"
+
     def spectrum(self):
         """The :class:`~w2s_theory._src.spectra.Spectrum` the setting describes."""
         from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,

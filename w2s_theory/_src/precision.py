@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -120,8 +121,23 @@ class Precision:
         return _MP_UFUNCS["to_mpf"](arr) if arr.size else arr.astype(object)
 
     def scalar(self, value):
+        """``value`` in the working type: exact inputs keep every digit.
+
+        A decimal given by the user (:class:`~.errors.DecimalFloat`, a string) and a
+        :class:`fractions.Fraction` are converted at mpmath's current precision, so call
+        this inside :meth:`context` in mpmath mode.
+
+        >>> from fractions import Fraction
+        >>> p = Precision(40)
+        >>> with p.context():
+        ...     x, y = p.scalar(Fraction(1, 10)), p.scalar("0.1")
+        >>> x == y and p.format(x, 30) == "0.100000000000000000000000000000"
+        True
+        """
         if self.digits is None:
             return float(value)
+        if isinstance(value, Fraction):
+            return mpmath.mpf(value.numerator) / value.denominator
         # a decimal string given by the user keeps all its digits (errors.DecimalFloat)
         return mpmath.mpf(getattr(value, "decimal", value))
 

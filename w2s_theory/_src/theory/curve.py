@@ -3,17 +3,7 @@ r"""The risk curve: teacher and student risks, gain, PGR, optimal stopping.
 :func:`risk_curve` is the engine's entry point. It chooses the cut ``K`` between
 explicit blocks and the summed tail from the teacher's effective regularization and the
 largest time, solves for :math:`\nu`, evaluates :math:`L_S(t)` on the requested times,
-and finds the optimal stopping time
-
-.. math:: t^* = \arg\min_{t \ge 0} L_S(t)
-
-by a certified search in :math:`\log t`: :math:`L_S` is evaluated on a grid whose
-spacing ``h`` and the Lipschitz bound
-:math:`|dL_S/d\log t| \le \tfrac{2}{e}\big(\sum_k (1-s_k) B_k + \sum_k F_k\big)` guarantee
-that no grid interval can hide a value below the best grid value by more than the
-requested tolerance (intervals that could are subdivided); the best point is then
-polished by safeguarded Newton steps on :math:`dL_S/d\log t = 0`. Beyond the grid's end
-``t_hi`` the risk can fall by at most :func:`.student.gain_beyond`, which is reported.
+and finds the optimal stopping time :math:`t^*` (:mod:`.stopping`).
 """
 
 from __future__ import annotations
@@ -30,7 +20,8 @@ from ..errors import InvalidArgument, check_digits, check_int
 from ..precision import FLOAT64, Precision, number_formatter
 from ..spectra import SphereSpectrum, Spectrum
 from ..targets import IrreducibleFloorWarning, parse_target
-from .student import gain_beyond, student_risk
+from .stopping import optimal_stopping
+from .student import student_risk
 from .table import build_table, series_plan, time_plan
 from .teacher import solve_log_nu, teacher_sums
 
@@ -258,7 +249,7 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
         gains = [L_T - x for x in ls]
         pgrs = [g / L_T for g in gains]
         if optimal_stopping:
-            t_star, l_star, wins, search = _optimal_stopping(table, teacher, t_lo, t_hi,
+            t_star, l_star, wins, search = optimal_stopping(table, teacher, t_lo, t_hi,
                                                              precision)
             g_star = L_T - l_star
             pgr_star = g_star / L_T
@@ -302,188 +293,3 @@ def _bounds(ts, L_T, energy, floor, lam_max, precision):
         gub = B.gain_upper_bound(lt, en, 1, digits=digits)
         pub = B.pgr_upper_bound(lt, en, 1, digits=digits)
     return tuple(lb), gub, pub
-
-
-def _lipschitz_buckets(table, teacher, width: float = 0.05):
-    r"""Blocks grouped by :math:`\log\lambda` into buckets of the given width (float64).
-
-    Returns per bucket ``lam_lo, lam_hi``, the largest ``r``-factor ingredients and
-    ``sum B``, ``sum F``; :func:`_local_lipschitz` bounds each bucket by its worst member.
-    Cached on the teacher solution.
-    """
-    cache = teacher.__dict__.setdefault("_lipschitz_buckets", {})
-    if id(table) in cache:
-        return cache[id(table)][1]
-    f = lambda x: np.asarray([float(v) for v in np.ravel(x)])  # noqa: E731
-    pos = table.positive
-    log_lam = f(table.log_lam)[pos]
-    B = np.exp(f(table.log_B)[pos])
-    F = np.exp(f(table.log_mult)[pos] + log_lam + 2 * f(teacher.log_s)[pos]) * abs(
-        float(teacher.C))
-    nu = math.exp(float(teacher.log_nu))
-    key = np.floor(log_lam / width)
-    buckets = []
-    for kv in np.unique(key):
-        sel = key == kv
-        lo, hi = float(np.exp(log_lam[sel].min())), float(np.exp(log_lam[sel].max()))
-        buckets.append((lo, hi, float(B[sel].sum()), float(F[sel].sum())))
-    arr = np.array(buckets, dtype=float).reshape(-1, 4)
-    lam_lo, lam_hi, sB, sF = arr.T
-    out = {"lam_lo": lam_lo, "lam_hi": lam_hi, "B": sB, "F": sF,
-           "s_lo": nu / (lam_lo + nu),                # s at the bucket's smallest lambda
-           "oms_hi": lam_hi / (lam_hi + nu)}          # 1 - s at its largest lambda
-    cache[id(table)] = (table, out)
-    return out
-
-
-def _local_lipschitz(table, teacher, ua, ub):
-    r"""Bounds on :math:`|dL_S/du|`, :math:`u = \log t`, over intervals ``[ua_i, ub_i]``.
-
-    Per block, :math:`|d(r^2 B)/du| = 2 r\, t\lambda e^{-t\lambda} (1-s) B` and
-    :math:`|d(a^2F)/du| = 2 a\, t\lambda e^{-t\lambda} F`, where
-    :math:`r = 1 - (1-s)(1-e^{-t\lambda})` decreases in ``t`` and in :math:`\lambda`,
-    :math:`1 - s` and :math:`a = 1-e^{-t\lambda}` increase in both. Blocks are grouped
-    by :math:`\log\lambda` (:func:`_lipschitz_buckets`) and each group is bounded by
-    those monotonicities at its ends, with :math:`\max t\lambda e^{-t\lambda}` over the
-    box equal to ``1/e`` if :math:`t\lambda = 1` inside, else the larger corner value.
-    The tail (where :math:`t\lambda \le t_b\bar\lambda`) adds at most
-    :math:`2 t_b\bar\lambda (U_0 + |C| T_1)`. Float64 (a bound needs no more), with a
-    relative safety margin of 1e-6, vectorized over the intervals.
-    """
-    bk = _lipschitz_buckets(table, teacher)
-    ta = np.exp(np.array([float(v) for v in ua]))[:, None]
-    tb = np.exp(np.array([float(v) for v in ub]))[:, None]
-    lo, hi = bk["lam_lo"][None, :], bk["lam_hi"][None, :]
-    x_lo, x_hi = ta * lo, tb * hi                      # the range of t*lambda in the box
-    inside = (x_lo <= 1) & (x_hi >= 1)
-    m = np.where(inside, 1 / math.e,
-                 np.maximum(x_lo * np.exp(-x_lo), x_hi * np.exp(-x_hi)))
-    r_max = 1 - (1 - bk["s_lo"][None, :]) * (1 - np.exp(-x_lo))
-    a_max = 1 - np.exp(-x_hi)
-    out = np.sum(2 * m * (r_max * bk["oms_hi"][None, :] * bk["B"][None, :]
-                          + a_max * bk["F"][None, :]), axis=1)
-    if table.has_tail:
-        bar = math.exp(float(table.spec_tail.log_lambda_bar))
-        mass = math.exp(float(table.tgt_tail.log_mass)) + abs(float(teacher.C)) * math.exp(
-            float(table.spec_tail.log_mass))
-        out = out + tb[:, 0] * (2 * bar * mass)
-    return out * (1 + 1e-6) + 1e-300
-
-
-def _optimal_stopping(table, teacher, t_lo, t_hi, precision):
-    """Certified grid search in log t, Newton polish, and the winning intervals."""
-    p = precision
-    with p.context():
-        u_lo, u_hi = p.log(t_lo), p.log(t_hi)
-        n = 241
-        us = [u_lo + (u_hi - u_lo) * i / (n - 1) for i in range(n)]
-        vals, _ = student_risk(table, teacher, [p.exp(u) for u in us])
-        L_T = teacher.teacher_risk
-        best = min(vals)
-        # certify that no other region of the range is lower than the best grid value by
-        # more than 0.1% of the gain (the Newton polish then finds the local minimum)
-        tol = p.scalar(1e-3) * abs(L_T - best) + p.scalar(10.0) ** (-p.working_digits + 3)
-        pts = list(zip(us, vals))
-        intervals = [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
-        refined = uncertified = 0
-        # branch and bound, one vectorized round per level of subdivision
-        while intervals:
-            ua = [a[0] for a, _ in intervals]
-            ub = [b[0] for _, b in intervals]
-            lip = _local_lipschitz(table, teacher, ua, ub)
-            thr = float(best - tol)
-            flagged = [iv for iv, L in zip(intervals, lip)
-                       if (float(iv[0][1]) + float(iv[1][1])) / 2
-                       - L * float(iv[1][0] - iv[0][0]) / 2 < thr]
-            if not flagged:
-                break
-            if refined + len(flagged) > 4000:
-                uncertified = len(flagged)
-                break
-            mids = [(a[0] + b[0]) / 2 for a, b in flagged]
-            vm, _ = student_risk(table, teacher, [p.exp(u) for u in mids])
-            refined += len(flagged)
-            intervals = []
-            for (a, b), um, v in zip(flagged, mids, vm):
-                pts.append((um, v))
-                best = min(best, v)
-                intervals += [(a, (um, v)), ((um, v), b)]
-        pts = sorted(pts, key=lambda x: float(x[0]))
-        k = int(np.argmin([float(v) for _, v in pts]))
-        u_star = pts[k][0]
-        if 0 < k < len(pts) - 1:
-            u_star = _newton_log_t(table, teacher, u_star, pts[k - 1][0], pts[k + 1][0], p,
-                                   target=None)
-        t_star = p.exp(u_star)
-        [l_star], _ = student_risk(table, teacher, [t_star])
-        # beyond the grid: can L_S still go lower?
-        beyond = gain_beyond(table, teacher, t_hi)
-        l_end = pts[-1][1]
-        at_end = k == len(pts) - 1
-        if at_end or l_end - beyond < l_star:
-            # no interior minimum: the best is approached as t -> infinity
-            [l_inf], _ = student_risk(table, teacher, [p.scalar(np.inf) if p.is_float
-                                                       else mpmath.inf])
-            if l_inf <= l_star:
-                t_star, l_star = (float("inf") if p.is_float else mpmath.inf), l_inf
-        wins = _win_intervals(table, teacher, pts, L_T, p)
-        search = {"search_range": [float(t_lo), float(t_hi)], "refinements": refined,
-                  "uncertified_intervals": uncertified,
-                  "decrease_bound_beyond_range": float(beyond)}
-        return t_star, l_star, wins, search
-
-
-def _newton_log_t(table, teacher, u, a, b, p, target=None):
-    """Safeguarded Newton in ``u = log t`` inside ``(a, b)``.
-
-    ``target=None``: a stationary point of ``L_S`` (``dL/du = 0``); otherwise a root of
-    ``L_S(e^u) = target``. Bisection replaces any step that leaves the bracket.
-    """
-    # requested accuracy in u (the working precision carries guard digits beyond it)
-    tol = p.scalar(10.0) ** (-(p.digits or 15))
-    f_a = None
-    for _ in range(200):
-        t = p.exp(u)
-        v, d1, d2, _ = student_risk(table, teacher, [t], derivatives=2)
-        if target is None:
-            g, h = t * d1[0], t * d1[0] + t * t * d2[0]
-            go_left = g > 0
-        else:
-            g, h = v[0] - target, t * d1[0]
-            if f_a is None:
-                f_a = student_risk(table, teacher, [p.exp(a)])[0][0] - target
-            go_left = (g > 0) == (f_a < 0)
-        if go_left:
-            b = u
-        else:
-            a = u
-        newton_ok = h != 0 and (target is not None or h > 0)
-        if newton_ok and abs(g / h) <= tol * max(1, abs(u)):
-            return u - g / h                 # converged: the Newton step is negligible
-        new = u - g / h if newton_ok else (a + b) / 2
-        if not (a < new < b):
-            new = (a + b) / 2
-        if b - a <= tol * max(1, abs(u)):
-            return new
-
-        u = new
-    return u
-
-
-def _win_intervals(table, teacher, pts, L_T, p):
-    """Intervals of t where L_S(t) < L_T, from sign changes on the grid (Newton)."""
-    out = []
-    inside = None
-    for (ua, va), (ub, vb) in zip(pts[:-1], pts[1:]):
-        fa, fb = va - L_T, vb - L_T
-        if inside is None and fa < 0:
-            inside = p.exp(ua)
-        if fa >= 0 and fb < 0:
-            inside = p.exp(_newton_log_t(table, teacher, (ua + ub) / 2, ua, ub, p, L_T))
-        elif fa < 0 and fb >= 0:
-            out.append((inside, p.exp(_newton_log_t(table, teacher, (ua + ub) / 2, ua, ub,
-                                                    p, L_T))))
-            inside = None
-    if inside is not None:
-        out.append((inside, float("inf") if p.is_float else mpmath.inf))
-    return out

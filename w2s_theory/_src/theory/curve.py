@@ -20,7 +20,7 @@ from ..errors import InvalidArgument, check_digits, check_int
 from ..precision import FLOAT64, Precision, number_formatter
 from ..spectra import SphereSpectrum, Spectrum
 from ..targets import IrreducibleFloorWarning, parse_target
-from .stopping import optimal_stopping
+from .stopping import search_optimum
 from .student import student_risk
 from .table import build_table, series_plan, time_plan
 from .teacher import solve_log_nu, teacher_sums
@@ -249,7 +249,7 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
         gains = [L_T - x for x in ls]
         pgrs = [g / L_T for g in gains]
         if optimal_stopping:
-            t_star, l_star, wins, search = optimal_stopping(table, teacher, t_lo, t_hi,
+            t_star, l_star, wins, search = search_optimum(table, teacher, t_lo, t_hi,
                                                              precision)
             g_star = L_T - l_star
             pgr_star = g_star / L_T

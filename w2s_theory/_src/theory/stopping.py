@@ -22,7 +22,7 @@ import numpy as np
 
 from .student import gain_beyond, student_risk
 
-__all__ = ["optimal_stopping", "win_intervals"]
+__all__ = ["search_optimum", "win_intervals"]
 
 
 def _lipschitz_buckets(table, teacher, width: float = 0.05):
@@ -91,7 +91,7 @@ def _local_lipschitz(table, teacher, ua, ub):
     return out * (1 + 1e-6) + 1e-300
 
 
-def optimal_stopping(table, teacher, t_lo, t_hi, precision):
+def search_optimum(table, teacher, t_lo, t_hi, precision):
     """Certified grid search in log t, Newton polish, and the winning intervals."""
     p = precision
     with p.context():

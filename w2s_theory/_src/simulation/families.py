@@ -39,7 +39,6 @@ import math
 
 import numpy as np
 
-from ..activations import get_activation
 from ..errors import InvalidArgument
 from ..kernels import cross_kernel, kernel
 from ..spectra import FiniteSpectrum, PowerLawSpectrum, SphereSpectrum
@@ -83,16 +82,11 @@ class SphereFamily:
         self._act = _fast(self.activation)
         poly, single = {}, []
         for c in bound_target.target.components:
-            if c.kind == "degree":
-                poly[c.param] = poly.get(c.param, 0.0) + c.weight
-            elif c.kind == "energies":
-                for k, e in c.param:
-                    poly[k] = poly.get(k, 0.0) + c.weight * math.sqrt(float(e))
-            elif c.kind == "single-index":
-                g = get_activation(c.param)
-                single.append((c.weight, g, cross_kernel(self.activation, g, self.d)))
-            else:                                               # pragma: no cover
-                raise InvalidArgument("target", f"{c.kind} targets are not on the sphere")
+            parts = c.sphere_parts()            # targets.base.SphereParts
+            for k, a in parts.poly:
+                poly[k] = poly.get(k, 0.0) + a
+            for v, g in parts.ridges:
+                single.append((v, g, cross_kernel(self.activation, g, self.d)))
         self._poly = {k: v for k, v in poly.items() if v != 0.0}
         self._single = single
         self.target_energy = float(np.exp(float(bound_target.log_total_energy())))

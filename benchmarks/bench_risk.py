@@ -19,7 +19,7 @@ from w2s_theory import SphereSpectrum, risk_curve  # noqa: E402
 def run(d, digits):
     times = list(np.logspace(0, 12, 1000))
     t0 = time.perf_counter()
-    c = risk_curve(SphereSpectrum("relu", d), "degree:1", 10_000, times, digits=digits)
+    c = risk_curve(SphereSpectrum("relu", d), "degree:1", 10_000, times, precision=digits)
     return time.perf_counter() - t0, c
 
 

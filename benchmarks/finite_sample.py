@@ -16,7 +16,7 @@ def main():
     kw = dict(activation="relu", dim=6, target="degree:1", teacher_width=20,
               student_width="inf", times=[30, 100, 300], seeds=8, seed=17)
     ex = simulate(method="exact", **kw)
-    rows = [("theory", None, ex.theory_teacher_risk, ex.theory["student_risk"], None),
+    rows = [("theory", None, ex.theory_teacher_risk, ex.theory.student_risk, None),
             ("exact (inputs integrated)", None, ex.teacher_risk.mean,
              [s.mean for s in ex.student_risk], [s.stderr for s in ex.student_risk])]
     for n in (None, 5000, 1000, 200, 50, 20):

@@ -48,7 +48,7 @@ def main(argv=None):
         th_T = r.theory_teacher_risk
         cells = [str(M), str(seeds), f"{th_T:.4g}",
                  _cell(r.teacher_risk.mean, r.teacher_risk.stderr, th_T)]
-        for s, th in zip(r.student_risk, r.theory["student_risk"]):
+        for s, th in zip(r.student_risk, r.theory.student_risk):
             cells.append(_cell(s.mean, s.stderr, th))
         print("| " + " | ".join(cells) + " |", flush=True)
         print(f"<!-- M_T = {M}: {time.perf_counter() - t0:.1f} s, degrees "

@@ -122,7 +122,7 @@ def test_doctests(module):
 @given(ratio=ratios, E=energies, alpha=alphas)
 def test_digits_50_matches_sympy_expression(ratio, E, alpha):
     L = min(ratio * E, E)
-    got = student_lower_bound(L, E, alpha, digits=50)
+    got = student_lower_bound(L, E, alpha, precision=50)
     assert isinstance(got, mpmath.mpf)
     ref = reference(L, E, alpha, 60)
     assert rel_err(got, ref) <= 1e-50
@@ -240,7 +240,7 @@ def test_student_bound_dataclass():
     with pytest.raises(dataclasses.FrozenInstanceError):
         b.alpha = 1.0
     assert student_bound(0.0, 1.0).pgr_upper_bound is None
-    mp = student_bound("0.01", "1", digits=40)
+    mp = student_bound("0.01", "1", precision=40)
     assert isinstance(mp.lower_bound, mpmath.mpf)
     with mpmath.workdps(60):
         assert rel_err(mp.lower_bound, reference(mpmath.mpf("0.01"), 1, 1, 45)) <= 1e-40
@@ -366,7 +366,7 @@ def test_series_latex_and_leading_term():
     assert sp.latex(lower_bound_expr()) == lower_bound_latex()
     assert lower_bound_leading_term(0.5, 1.5) == 0.25
     assert lower_bound_leading_term(1.0, 1.0) == math.inf
-    got = lower_bound_leading_term("0.01", "1", digits=30)
+    got = lower_bound_leading_term("0.01", "1", precision=30)
     with mpmath.workdps(40):
         assert abs(got - mpmath.mpf("0.0001") / mpmath.mpf("0.99")) <= mpmath.mpf(10) ** -33
 
@@ -386,7 +386,7 @@ def test_alpha_from_time():
             assert rel_err(gi, ref) <= rel_bound(3)   # product, expm1 (<= 1 ulp), negate
     assert alpha_from_time(3.0, 0.0) == 0.0 and alpha_from_time(np.inf, 0.0) == 0.0
     assert isinstance(alpha_from_time(1.0, 1.0), float)
-    mp = alpha_from_time(["1", "2"], "0.5", digits=30)
+    mp = alpha_from_time(["1", "2"], "0.5", precision=30)
     with mpmath.workdps(40):
         assert abs(mp[1] - (1 - mpmath.exp(-1))) <= mpmath.mpf(10) ** -30
 
@@ -412,8 +412,8 @@ def test_alpha_from_time_is_the_top_of_the_spectrum_of_gradient_flow():
     (lambda: student_lower_bound(0.1, 1.0, alpha=1.5), r"^alpha: must be in \[0, 1\]"),
     (lambda: student_lower_bound(0.1, 1.0, alpha=-0.1), r"^alpha: must be in \[0, 1\]"),
     (lambda: student_lower_bound(float("nan"), 1.0), r"^teacher_risk: must be a finite"),
-    (lambda: student_lower_bound("x", 1.0, digits=20), r"^teacher_risk: must be a real"),
-    (lambda: student_lower_bound(0.1, 1.0, digits=10), r"^digits: must be at least 15"),
+    (lambda: student_lower_bound("x", 1.0, precision=20), r"^teacher_risk: must be a real"),
+    (lambda: student_lower_bound(0.1, 1.0, precision=10), r"^precision: must be at least 15"),
     (lambda: student_lower_bound([0.1, 2.0], 1.0), r"^teacher_risk: must be <= target"),
     (lambda: gain_upper_bound(0.1, 1.0, alpha=2), r"^alpha: must be in"),
     (lambda: pgr_upper_bound(0.1, 1.0, ceiling_risk=0.1), r"^ceiling_risk: must be <"),

@@ -178,7 +178,7 @@ def test_risk_json(runs):
     assert o["optimal_student_risk"] < o["teacher_risk"]
     assert all(lb <= ls for lb, ls in zip(o["lower_bound"], o["student_risk"]))
     lin = _json(runs["risk-linear"])
-    assert lin["setting"]["kind"] == "linear-gaussian"
+    assert lin["setting"]["variances"] == [1, 0.5, 0.25, 0.125]
     t = runs["risk-table"]
     assert t["code"] == 0 and "L_S(t)" in t["out"] and "optimal stopping" in t["out"]
 

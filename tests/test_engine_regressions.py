@@ -44,7 +44,7 @@ def _relu_curve(activation, d, digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # IrreducibleFloorWarning: expected here
         return risk_curve(activation=activation, dim=d, target="single-index:relu",
-                          teacher_width=100, times=[0, float("inf")], digits=digits,
+                          teacher_width=100, times=[0, float("inf")], precision=digits,
                           optimal_stopping=False)
 
 

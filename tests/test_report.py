@@ -27,7 +27,8 @@ import pytest
 from w2s_theory import __version__
 from w2s_theory._src.cli.main import main
 from w2s_theory._src.report import build_setting, load_toml, to_toml
-from w2s_theory._src.report.settings import SettingError, load_toml_text
+from w2s_theory._src.errors import InvalidArgument
+from w2s_theory._src.report.settings import load_toml_text
 from w2s_theory._src.report.writers import FILES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -262,7 +263,7 @@ def test_unknown_key_names_close_matches(tmp_path, capsys):
     assert line.startswith("w2s report: error: --config: ")
     assert "'teacher_widht'" in line and "'teacher_width'" in line
     assert not (tmp_path / "r").exists()
-    with pytest.raises(SettingError, match="did you mean 'seeds'"):
+    with pytest.raises(InvalidArgument, match="did you mean 'seeds'"):
         load_toml_text("seed_s = 3", "x.toml")
 
 
@@ -285,9 +286,9 @@ def test_bad_config_is_one_line(tmp_path, capsys, text, words):
 
 def test_unreadable_config(tmp_path, capsys):
     line = _error(capsys, ["report", "--config", str(tmp_path / "missing.toml")])
-    assert "--config: cannot read" in line
+    assert "--config: " in line and "cannot read it" in line
     line = _error(capsys, ["report", "--config", str(tmp_path)])      # a folder
-    assert "--config: cannot read" in line
+    assert "--config: " in line and "cannot read it" in line
     bad = tmp_path / "bin.toml"
     bad.write_bytes(b"\xff\xfe\x00dim")
     assert "not valid TOML" in _error(capsys, ["report", "--config", str(bad)])
@@ -311,7 +312,7 @@ def test_bad_flags_name_the_option(tmp_path, capsys, argv, option):
 
 def test_toml_writer_round_trips():
     s = build_setting({"variances": [1, 0.5, 0.25], "target": "linear:1,1,1",
-                       "student_width": 40, "time_range": [0.1, 1e6],
+                       "student_width": 3, "time_range": [0.1, 1e6],
                        "teacher_width": [2]})
     back = build_setting(load_toml_text(to_toml(s, header="a\nb"), "x"))
     assert back == s and back.activation is None and back.dim is None

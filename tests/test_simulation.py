@@ -252,7 +252,7 @@ def test_finite_sample_student_departs_from_theory():
     fresh = simulate(**kw)
     small = simulate(n=20, **kw)
     large = simulate(n=5000, **kw)
-    assert small.theory is None and large.setting["n"] == 5000
+    assert small.theory is None and large.n == 5000
     m, se = _paired(small.student_risk[0], fresh.student_risk[0])
     assert m > 4 * se, (m, se)
     m, se = _paired(large.student_risk[0], fresh.student_risk[0])
@@ -305,7 +305,8 @@ def test_result_carries_theory():
     p = simulate(PowerLawSpectrum(2.0), target="power-law:1.5", teacher_width=20,
                  student_width="inf", times=[10], seeds=2, workers=1,
                  optimal_stopping=False)
-    assert p.setting["dimension"] >= 40 and p.setting["omitted_kernel_trace"] > 0
+    fam = p.diagnostics["family"]
+    assert fam["dimension"] >= 40 and fam["omitted_kernel_trace"] > 0
 
 
 # --------------------------------------------------------------------------------------
@@ -405,14 +406,14 @@ def test_cli_finite_student_has_no_theory(capsys):
 def test_progress_bar_draws_after_delay():
     import io
 
-    from w2s_theory._src.cli.simulate import ProgressBar
+    from w2s_theory._src.progress import ProgressBar
 
     s = io.StringIO()
     bar = ProgressBar("w2s simulate", stream=s, delay=0.0)
-    bar(0, 4)
-    bar(4, 4)
+    bar(0, 4, "seeds")
+    bar(4, 4, "seeds")
     bar.close()
-    assert "4/4 seeds" in s.getvalue() and s.getvalue().endswith("\n")
+    assert "4/4  seeds" in s.getvalue() and s.getvalue().endswith("\n")
     quiet = io.StringIO()
     bar = ProgressBar("w2s simulate", stream=quiet, delay=60.0)
     bar(1, 1)

@@ -355,7 +355,7 @@ def de_setting(seed=7):
             warnings.simplefilter("ignore", IrreducibleFloorWarning)
             out[digits] = risk_curve(spec, target=target, teacher_width=M,
                                      times=list(DE_TIMES), optimal_stopping=False,
-                                     digits=digits)
+                                     precision=digits)
     pos = [i for i, x in enumerate(lam) if x > 0]
     return {"lam": np.array([lam[i] for i in pos]), "N": np.array([mult[i] for i in pos],
                                                                    dtype=float),
@@ -597,7 +597,7 @@ def check_bound(name):
         for i in range(0, len(L), 7):
             Lm, Em, am, cm = (mpmath.mpf(repr(float(x))) for x in (L[i], E[i], a[i], c[i]))
             b = bounds.student_bound(Lm, Em, am, ceiling_risk=cm if "ceiling_risk" in kw
-                                     else 0, digits=30)
+                                     else 0, precision=30)
             want = {"student_lower_bound": b.lower_bound,
                     "gain_upper_bound": b.gain_upper_bound,
                     "pgr_upper_bound": b.pgr_upper_bound}[name]
@@ -640,10 +640,10 @@ def check_series(name):
             for j in range(4):
                 L = mpmath.mpf(2) ** (-8 - j)
                 if energy:
-                    exact = bounds.student_bound(L, E, 1, digits=50).lower_bound
+                    exact = bounds.student_bound(L, E, 1, precision=50).lower_bound
                     approx = g(teacher_risk=L, target_energy=E)
                 else:
-                    exact = bounds.student_bound(L, L + F * F, 1, digits=50).lower_bound
+                    exact = bounds.student_bound(L, L + F * F, 1, precision=50).lower_bound
                     approx = g(teacher_risk=L, teacher_norm=F)
                 errs.append((exact - approx) / L ** n)
             if energy:

@@ -410,8 +410,8 @@ def test_vectorized_curve_matches_single_calls():
     (dict(times=[-1.0]), "times"),
     (dict(times=[1.0, float("nan")]), "times"),
     (dict(times=["x"]), "times"),
-    (dict(digits=10), "digits"),
-    (dict(digits=14), "digits"),
+    (dict(precision=10), "precision"),
+    (dict(precision=14), "precision"),
     (dict(target="nope:1"), "target"),
     (dict(target="energies:1=0"), "target"),
     (dict(dim=1), "dim"),
@@ -576,7 +576,7 @@ def test_finite_spectrum_30_and_60_digits_against_80_digit_reference():
         L_star = ref["L"](t_star)
     for digits, agree in ((30, 28), (60, 55)):
         c = risk_curve(FiniteSpectrum([float(x) for x in lam], mult), target, 5,
-                       [mpmath.mpf(t) for t in times], digits=digits)
+                       [mpmath.mpf(t) for t in times], precision=digits)
         with mpmath.workdps(80):
             tol = mpmath.mpf(10) ** -agree
             assert abs(c.nu_teacher / ref["nu"] - 1) <= tol, digits
@@ -594,8 +594,8 @@ def test_relu_30_vs_60_digits():
     # also agree with the float64 run to RTOL.
     kw = dict(activation="relu", dim=6, target="degree:1", teacher_width=100)
     times = [mpmath.mpf(100), mpmath.mpf(1000), mpmath.mpf(10) ** 5]
-    c30 = risk_curve(times=times, digits=30, **kw)
-    c60 = risk_curve(times=times, digits=60, **kw)
+    c30 = risk_curve(times=times, precision=30, **kw)
+    c60 = risk_curve(times=times, precision=60, **kw)
     cf = risk_curve(times=[float(t) for t in times], **kw)
     with mpmath.workdps(70):
         tol = mpmath.mpf(10) ** -25

@@ -52,7 +52,7 @@ def gaps():
         for b, s in zip(r.diagnostics["truncation_bound"], r.student_risk):
             assert b <= 1e-3 * s.stderr
         rows = {"L_T": (r.teacher_risk, r.theory_teacher_risk)}
-        for t, s, th in zip(TIMES, r.student_risk, r.theory["student_risk"]):
+        for t, s, th in zip(TIMES, r.student_risk, r.theory.student_risk):
             rows[f"L_S({t:g})"] = (s, th)
         out[M] = {k: ((s.mean - th) / th, s.stderr / th) for k, (s, th) in rows.items()}
     return out

@@ -36,6 +36,7 @@ from ._src.errors import InvalidArgument  # noqa: E402
 from ._src.funk_hecke import funk_hecke_coefficients, funk_hecke_projection  # noqa: E402
 from ._src.kernels import Kernel, cross_kernel, kernel, kernel_expr  # noqa: E402
 from ._src.precision import Precision  # noqa: E402
+from ._src.setting import Setting  # noqa: E402
 from ._src.spectra import (  # noqa: E402
     FiniteSpectrum,
     LinearGaussianSpectrum,
@@ -52,7 +53,7 @@ from ._src.sphere import (  # noqa: E402
     sample_sphere,
     u_density,
 )
-from ._src.simulation import SimulationResult, Summary, simulate  # noqa: E402
+from ._src.simulation import SeedRun, SimulationResult, Summary, simulate  # noqa: E402
 from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
 from ._src.theory import RiskCurve, risk_curve  # noqa: E402
 
@@ -63,7 +64,7 @@ __all__ = [
     "StudentBound", "alpha_from_time", "gain_upper_bound", "lower_bound_expr",
     "lower_bound_series", "optimal_operator", "pgr_upper_bound", "student_bound",
     "student_lower_bound",
-    "InvalidArgument", "Precision", "Kernel", "cross_kernel", "kernel", "kernel_expr",
+    "InvalidArgument", "Precision", "Setting", "Kernel", "cross_kernel", "kernel", "kernel_expr",
     "funk_hecke_coefficients", "funk_hecke_projection",
     "FiniteSpectrum", "LinearGaussianSpectrum", "PowerLawSpectrum", "Spectrum",
     "SphereSpectrum", "make_spectrum",
@@ -71,5 +72,5 @@ __all__ = [
     "u_density",
     "IrreducibleFloorWarning", "Target", "parse_target",
     "RiskCurve", "risk_curve",
-    "SimulationResult", "Summary", "simulate",
+    "SeedRun", "SimulationResult", "Summary", "simulate",
 ]

@@ -40,7 +40,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import InvalidArgument, check_real
-from .precision import Precision
+from .precision import Precision, as_precision
 
 __all__ = [
     "L_T_sym", "E_sym", "alpha_sym", "F_sym",
@@ -174,8 +174,9 @@ def _terms(L, E, a, sqrt):
     return F, D / s
 
 
-def _evaluate(teacher_risk, target_energy, alpha, digits, ceiling_risk=None, want=()):
-    prec = Precision(digits)
+def _evaluate(teacher_risk, target_energy, alpha, precision, ceiling_risk=None,
+              want=()):
+    prec = as_precision(precision)
     with prec.context():
         L, E, a = _check(teacher_risk, target_energy, alpha, prec)
         c = None if ceiling_risk is None else _check_ceiling(ceiling_risk, L, prec)
@@ -192,7 +193,7 @@ def _evaluate(teacher_risk, target_energy, alpha, digits, ceiling_risk=None, wan
             for k, v in out.items()}
 
 
-def student_lower_bound(teacher_risk, target_energy, alpha=1, digits=None):
+def student_lower_bound(teacher_risk, target_energy, alpha=1, precision=None):
     r"""Smallest risk :math:`L_S = \|A f_T - f^*\|^2` of a student with
     :math:`0 \preceq A \preceq \alpha I` self-adjoint, for a projection teacher.
 
@@ -214,7 +215,8 @@ def student_lower_bound(teacher_risk, target_energy, alpha=1, digits=None):
     target_energy : :math:`E = \|f^*\|^2 > 0`.
     alpha : the student's operator bound, in ``[0, 1]`` (1 for gradient flow run to any
         time, or :func:`alpha_from_time` for a finite time).
-    digits : ``None`` for float64, or an integer ``>= 15``: computed with mpmath at that
+    precision : ``None`` for float64, a number of digits ``>= 15`` or a
+        :class:`~w2s_theory._src.precision.Precision`: computed with mpmath at that
         many significant digits (plus guard digits) and returned as an ``mpf``; string
         inputs are then read exactly.
 
@@ -230,13 +232,13 @@ def student_lower_bound(teacher_risk, target_energy, alpha=1, digits=None):
     0.0
     >>> student_lower_bound(3, 7)                 # F = 2: (sqrt(3 + 1) - 1)^2
     1.0
-    >>> print(student_lower_bound("0.01", "1", digits=30))   # about L_T^2 / F^2
+    >>> print(student_lower_bound("0.01", "1", precision=30))   # about L_T^2 / F^2
     9.90196087949761e-5
     """
-    return _evaluate(teacher_risk, target_energy, alpha, digits, want=("lower",))["lower"]
+    return _evaluate(teacher_risk, target_energy, alpha, precision, want=("lower",))["lower"]
 
 
-def gain_upper_bound(teacher_risk, target_energy, alpha=1, digits=None):
+def gain_upper_bound(teacher_risk, target_energy, alpha=1, precision=None):
     r"""Upper bound on the weak-to-strong gain :math:`G = L_T - L_S`.
 
     .. math::
@@ -260,10 +262,11 @@ def gain_upper_bound(teacher_risk, target_energy, alpha=1, digits=None):
     >>> gain_upper_bound(3, 7)                # L_T - (sqrt(3 + 1) - 1)^2
     2.0
     """
-    return _evaluate(teacher_risk, target_energy, alpha, digits, want=("gain",))["gain"]
+    return _evaluate(teacher_risk, target_energy, alpha, precision, want=("gain",))["gain"]
 
 
-def pgr_upper_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0, digits=None):
+def pgr_upper_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0,
+                    precision=None):
     r"""Upper bound on the performance gap recovered
     :math:`\mathrm{PGR} = (L_T - L_S) / (L_T - L_{\mathrm{ceil}})`.
 
@@ -290,11 +293,11 @@ def pgr_upper_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0, digits
     ...
     w2s_theory._src.errors.InvalidArgument: ceiling_risk: must be < teacher_risk ...
     """
-    return _evaluate(teacher_risk, target_energy, alpha, digits, ceiling_risk,
+    return _evaluate(teacher_risk, target_energy, alpha, precision, ceiling_risk,
                      want=("pgr",))["pgr"]
 
 
-def alpha_from_time(t, top_eigenvalue, digits=None):
+def alpha_from_time(t, top_eigenvalue, precision=None):
     r"""Operator bound of gradient flow from zero stopped at time ``t``.
 
     Gradient flow on the population loss with kernel :math:`K_S` from :math:`f = 0`
@@ -304,7 +307,7 @@ def alpha_from_time(t, top_eigenvalue, digits=None):
     .. math:: \alpha(t) = 1 - e^{-t \lambda_{\max}} = -\operatorname{expm1}(-t\lambda_{\max})
 
     Vectorized over ``t`` (a number or an array, ``t >= 0``, ``inf`` allowed);
-    ``top_eigenvalue`` is :math:`\lambda_{\max} = \|K_S\| \ge 0`. With ``digits``, mpmath
+    ``top_eigenvalue`` is :math:`\lambda_{\max} = \|K_S\| \ge 0`. With ``precision``, mpmath
     numbers (an object array for array ``t``). Reference: ``THEORY.md`` sections 1 and 4.
 
     >>> alpha_from_time(0.0, 3.0), alpha_from_time(float("inf"), 3.0)
@@ -312,7 +315,7 @@ def alpha_from_time(t, top_eigenvalue, digits=None):
     >>> bool(abs(alpha_from_time(2.0, 0.5) - (1 - np.exp(-1.0))) < 1e-16)
     True
     """
-    prec = Precision(digits)
+    prec = as_precision(precision)
     with prec.context():
         lam = _real("top_eigenvalue", top_eigenvalue, prec)
         _require("top_eigenvalue", np.ndim(lam) == 0, lam, "must be a single number")
@@ -378,7 +381,7 @@ class StudentBound:
 
 
 def student_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0,
-                  digits=None) -> StudentBound:
+                  precision=None) -> StudentBound:
     r"""All bounds at once: :func:`student_lower_bound`, :func:`gain_upper_bound` and
     :func:`pgr_upper_bound` (scalars only).
 
@@ -393,7 +396,7 @@ def student_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0,
     >>> student_bound(0.0, 1.0).pgr_upper_bound is None
     True
     """
-    prec = Precision(digits)
+    prec = as_precision(precision)
     with prec.context():
         for name, v in (("teacher_risk", teacher_risk), ("target_energy", target_energy),
                         ("alpha", alpha), ("ceiling_risk", ceiling_risk)):
@@ -402,7 +405,7 @@ def student_bound(teacher_risk, target_energy, alpha=1, ceiling_risk=0,
                                             "student_lower_bound etc. for arrays)")
         L, E, a = _check(teacher_risk, target_energy, alpha, prec)
         c = _check_ceiling(ceiling_risk, L, prec, strict=False)
-        vals = _evaluate(L, E, a, digits, want=("lower", "gain"))
+        vals = _evaluate(L, E, a, prec, want=("lower", "gain"))
         pgr = None if c == L else vals["gain"] / (L - c)
         if prec.is_float and pgr is not None:
             pgr = float(pgr)

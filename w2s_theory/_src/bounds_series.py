@@ -28,7 +28,7 @@ import sympy as sp
 
 from .bounds import E_sym, F_sym, L_T_sym, _check, alpha_sym, lower_bound_expr
 from .errors import InvalidArgument, check_int
-from .precision import Precision
+from .precision import Precision, as_precision
 
 __all__ = [
     "lower_bound_series",
@@ -108,7 +108,7 @@ def _leading_term_function(module):
     return sp.lambdify((L_T_sym, F_sym), term, modules=module)
 
 
-def lower_bound_leading_term(teacher_risk, target_energy, digits=None):
+def lower_bound_leading_term(teacher_risk, target_energy, precision=None):
     r"""The leading term :math:`L_T^2/F^2` (:math:`F^2 = E - L_T`) of the :math:`\alpha = 1`
     bound, evaluated from :func:`lower_bound_series` (``inf`` when :math:`F = 0`).
 
@@ -117,7 +117,7 @@ def lower_bound_leading_term(teacher_risk, target_energy, digits=None):
     >>> lower_bound_leading_term(0.5, 1.5)
     0.25
     """
-    prec = Precision(digits)
+    prec = as_precision(precision)
     with prec.context():
         L, E, _ = _check(teacher_risk, target_energy, 1, prec)
         if np.ndim(L) != 0:

@@ -63,12 +63,19 @@ class DecimalFloat(float):
     >>> x = DecimalFloat("0.1")
     >>> x == 0.1, x.decimal
     (True, '0.1')
+    >>> import pickle
+    >>> pickle.loads(pickle.dumps(x)).decimal
+    '0.1'
+
     """
 
     def __new__(cls, text: str):
         out = super().__new__(cls, text)
         out.decimal = text.strip()
         return out
+
+    def __reduce__(self):                    # pickles as its decimal (worker processes)
+        return (DecimalFloat, (self.decimal,))
 
 
 def check_real(name: str, value, minimum=None, maximum=None, *, strict_min=False,

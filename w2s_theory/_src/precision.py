@@ -30,9 +30,9 @@ import mpmath
 import numpy as np
 from scipy import special
 
-from .errors import check_digits
+from .errors import check_digits, check_int
 
-__all__ = ["Precision", "FLOAT64"]
+__all__ = ["Precision", "FLOAT64", "as_precision", "takes_precision"]
 
 _GUARD_DIGITS = 10
 
@@ -236,11 +236,50 @@ FLOAT64 = Precision()
 """The default precision."""
 
 
-def as_precision(digits_or_precision) -> Precision:
-    """Accept ``None``, an integer number of digits, or a :class:`Precision`."""
-    if isinstance(digits_or_precision, Precision):
-        return digits_or_precision
-    return Precision(digits_or_precision)
+def as_precision(precision, name: str = "precision") -> Precision:
+    """The one conversion of a precision argument: ``None`` (float64), a number of
+    significant digits (an integer >= 15, or its decimal string), or a
+    :class:`Precision`. Anything else raises :class:`~.errors.InvalidArgument` naming
+    ``name``.
+
+    >>> as_precision(30) == as_precision("30") == as_precision(Precision(30))
+    True
+    >>> as_precision(None).is_float
+    True
+    """
+    if isinstance(precision, Precision):
+        return precision
+    if isinstance(precision, str):
+        precision = check_int(name, precision)
+    return Precision(check_digits(name, precision))
+
+
+def takes_precision(func):
+    """Decorate a function whose argument ``precision`` may be given in any of the forms
+    :func:`as_precision` accepts (``None``, digits, a :class:`Precision`), positionally or
+    by keyword; the function receives a :class:`Precision`.
+
+    >>> @takes_precision
+    ... def f(x, precision=FLOAT64):
+    ...     return precision.digits
+    >>> f(1, 30), f(1, precision=Precision(30)), f(1)
+    (30, 30, None)
+    """
+    import functools
+    import inspect
+
+    sig = inspect.signature(func)
+    index = list(sig.parameters).index("precision")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if len(args) > index:
+            args = args[:index] + (as_precision(args[index]),) + args[index + 1:]
+        elif "precision" in kwargs:
+            kwargs["precision"] = as_precision(kwargs["precision"])
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def number_formatter(digits):

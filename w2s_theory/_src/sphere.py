@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import InvalidArgument, check_int
-from .precision import FLOAT64, Precision
+from .precision import FLOAT64, Precision, takes_precision
 
 __all__ = [
     "check_dim",
@@ -103,6 +103,7 @@ def multiplicities(d: int, k_max: int) -> list[int]:
     return out
 
 
+@takes_precision
 def log_multiplicities(d: int, ks, precision: Precision = FLOAT64):
     r"""``log N(d, k)`` for an array of degrees, in the working precision.
 
@@ -163,6 +164,7 @@ def gegenbauer_expr():
     return sp.gegenbauer(k_sym, a, u_sym) / sp.gegenbauer(k_sym, a, 1)
 
 
+@takes_precision
 def gegenbauer(k_max: int, u, d: int, precision: Precision = FLOAT64):
     r"""Normalized Gegenbauer polynomials :math:`P_0(u), \dots, P_{k_{max}}(u)`.
 
@@ -203,6 +205,7 @@ def _log_u_normalizer_mp(d: int, dps: int):
                 - mpmath.loggamma(mpmath.mpf(d - 1) / 2))
 
 
+@takes_precision
 def log_u_normalizer(d: int, precision: Precision = FLOAT64):
     r"""``log(Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)))``, the log-normalizer of the law of u."""
     d = check_dim(d)
@@ -217,6 +220,7 @@ def u_density_expr():
             * (1 - u_sym**2) ** ((d_sym - 3) / 2))
 
 
+@takes_precision
 def u_density(u, d: int, precision: Precision = FLOAT64):
     r"""Density of :math:`u = \langle w, x\rangle` for ``w, x`` uniform on the sphere.
 

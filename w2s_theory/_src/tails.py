@@ -25,13 +25,14 @@ for the asymptotic series, whose smallest term is of order :math:`e^{-2\pi J}`.
 :func:`numpy_tail_sums` is the float64 counterpart: direct summation with a power-law
 end correction.
 
-All mpmath arithmetic runs at the caller's precision (inside ``workdps``); values carry a
-logarithmic scale so that terms of size ``10**-2000`` are fine.
+The precision is an explicit argument of :func:`tail_sums` (``dps``): it runs its
+mpmath arithmetic in a ``workdps(dps)`` context of its own, whatever the caller's; values
+carry a logarithmic scale so that terms of size ``10**-2000`` are fine.
 
 >>> import mpmath
+>>> t = GammaProduct(logs=((-3, 1, 0),))              # f(j) = j**-3
+>>> [(s, err)] = tail_sums(t, None, [0], 30, dps=40)
 >>> with mpmath.workdps(40):
-...     t = GammaProduct(logs=((-3, 1, 0),))          # f(j) = j**-3
-...     [(s, err)] = tail_sums(t, None, [0], 30)
 ...     bool(abs(s - mpmath.zeta(3, 30)) < 1e-38 * s)
 True
 """
@@ -478,16 +479,21 @@ def _em(pair: _LogPair, qs, J, order, integrals=None):
     return out, integrals
 
 
-def tail_sums(base, step, qs, J, *, rel_tol=None):
-    r"""``[(sum_{j >= J} exp(b(j) + q s(j)), error) for q in qs]`` in mpmath precision.
+def tail_sums(base, step, qs, J, *, dps: int, rel_tol=None):
+    r"""``[(sum_{j >= J} exp(b(j) + q s(j)), error) for q in qs]`` at ``dps`` digits.
 
     ``base`` and ``step`` are :class:`GammaProduct` or :class:`TermExpr` (``step`` may
     be ``None``: ``s = 0``). Terms are summed directly while they change quickly from
     one ``j`` to the next (geometric decay finishes there); once the logarithmic
     derivative of the slowest term is below 1/4 and ``j`` is large enough, the rest is
-    summed by Euler-Maclaurin with as many derivatives as the tolerance (default: the
-    working precision) needs.
+    summed by Euler-Maclaurin with as many derivatives as the tolerance (default: all
+    but 5 of the ``dps`` digits) needs. The work runs in ``mpmath.workdps(dps)``.
     """
+    with mpmath.workdps(int(dps)):
+        return _tail_sums(base, step, qs, J, rel_tol)
+
+
+def _tail_sums(base, step, qs, J, rel_tol):
     pair = _LogPair(base, step)
     qs = list(qs)
     J = int(J)
@@ -629,8 +635,8 @@ def numpy_tail_sums(base, step, qs, J, *, max_terms: int = 1 << 22):
                     result[n] = (log_scale[n] + np.log(est), (round_err[n] + err) / est)
                 elif j - J >= 1024 and s < 3:
                     # slow decay: the rest by Euler-Maclaurin at 20 digits
+                    [(v, e)] = tail_sums(pair.base, pair.step, [float(qs[n])], j, dps=20)
                     with mpmath.workdps(20):
-                        [(v, e)] = tail_sums(pair.base, pair.step, [float(qs[n])], j)
                         rest = float(v / mpmath.exp(log_scale[n]))
                         rest_err = float(e / mpmath.exp(log_scale[n]))
                     t = total[n] + rest

@@ -15,9 +15,10 @@ import argparse
 
 from ..bounds import alpha_from_time, student_bound
 from ..bounds_series import lower_bound_leading_term
-from ..errors import check_digits
-from ..precision import Precision
-from .common import OptionError, add_output_options, print_json
+from ..errors import InvalidArgument
+from ..precision import Precision, as_precision
+from ..setting import relabel
+from .common import add_output_options, print_json
 
 NAME = "bound"
 HELP = ("Lower bound on the student's risk, and upper bounds on the weak-to-strong gain "
@@ -63,22 +64,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _alpha(args, digits):
     if args.time is not None or args.top_eigenvalue is not None:
         if args.alpha is not None:
-            raise OptionError("--alpha", "give either --alpha or --time with "
+            raise InvalidArgument("--alpha", "give either --alpha or --time with "
                                          "--top-eigenvalue, not both")
         if args.time is None:
-            raise OptionError("--time", "--top-eigenvalue needs --time")
+            raise InvalidArgument("--time", "--top-eigenvalue needs --time")
         if args.top_eigenvalue is None:
-            raise OptionError("--top-eigenvalue", "--time needs --top-eigenvalue")
-        return alpha_from_time(args.time, args.top_eigenvalue, digits=digits)
+            raise InvalidArgument("--top-eigenvalue", "--time needs --top-eigenvalue")
+        try:
+            return alpha_from_time(args.time, args.top_eigenvalue, precision=digits)
+        except InvalidArgument as exc:                 # the API's t is the option --time
+            raise relabel(exc, lambda k: "--time" if k == "t" else k) from None
     return "1" if args.alpha is None else args.alpha
 
 
 def run(args) -> int:
-    args._option_names = {"t": "--time"}
-    digits = check_digits("digits", args.digits)
+    digits = as_precision(args.precision, "--digits").digits
     alpha = _alpha(args, digits)
     result = student_bound(args.teacher_risk, args.target_energy, alpha=alpha,
-                           ceiling_risk=args.ceiling_risk, digits=digits).to_dict()
+                           ceiling_risk=args.ceiling_risk, precision=digits).to_dict()
     result["series_leading_term"] = (
         lower_bound_leading_term(result["teacher_risk"], result["target_energy"], digits)
         if result["alpha"] == 1 else None)

@@ -10,24 +10,14 @@ import sys
 import mpmath
 import numpy as np
 
+from ..errors import InvalidArgument
 from ..precision import number_formatter  # noqa: F401 (re-exported for commands)
+from ..setting import FEATURE_KEYS, PARAMS, Setting, features, option_name, relabel
 
-__all__ = ["W2SArgumentParser", "OptionError", "option_for", "print_json", "jsonable",
-           "parse_list", "add_feature_options", "spectrum_from_args", "add_output_options",
-           "number_formatter", "print_table", "TARGET_HELP"]
-
-#: the help of ``--target``, the same in every command that takes one
-TARGET_HELP = ("the target: degree:K, energies:0=0.5,1=1, single-index:NAME, "
-               "power-law:BETA, linear:t1,t2,..., sums with '+' (default: degree:1)")
-
-
-class OptionError(Exception):
-    """A bad command-line option: printed as one line ``w2s CMD: error: --opt: message``."""
-
-    def __init__(self, option: str, message: str):
-        self.option = option
-        self.message = message
-        super().__init__(f"{option}: {message}")
+__all__ = ["W2SArgumentParser", "option_for", "print_json", "jsonable",
+           "add_setting_options", "add_feature_options", "setting_from_args",
+           "spectrum_from_args",
+           "add_output_options", "number_formatter", "print_table", "FEATURE_KEYS"]
 
 
 class W2SArgumentParser(argparse.ArgumentParser):
@@ -40,30 +30,13 @@ class W2SArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-# API argument name -> command-line option, where the two are not simply
-# ``--`` + name with underscores turned into hyphens.
-_OPTION_ALIASES = {
-    "d": "--dim",
-    "dim": "--dim",
-    "k_max": "--max-degree",
-    "max_degree": "--max-degree",
-    "teacher_width": "--teacher-width",
-    "student_width": "--student-width",
-    "times": "--time",
-    "time": "--time",
-    "digits": "--digits",
-    "precision": "--digits",
-}
-
-
-def option_for(args, argument: str) -> str:
-    """The command-line option corresponding to an API argument name."""
-    explicit = getattr(args, "_option_names", {}) or {}
-    if argument in explicit:
-        return explicit[argument]
-    if argument in _OPTION_ALIASES:
-        return _OPTION_ALIASES[argument]
-    return "--" + argument.replace("_", "-")
+def option_for(argument: str) -> str:
+    """The name an error shows for an argument: an option (``--x``) or a positional
+    (``NAME``) as is; a parameter key as its command-line option
+    (:func:`~w2s_theory._src.setting.option_name`: ``times`` -> ``--time``)."""
+    if argument.startswith("-") or argument.isupper():
+        return argument
+    return option_name(argument)
 
 
 def jsonable(x):
@@ -92,76 +65,51 @@ def print_json(obj, stream=None) -> None:
     stream.write("\n")
 
 
-def parse_list(option: str, text: str, convert=float):
-    """Parse a comma-separated list option such as ``--time 300,1000``."""
-    items = [s.strip() for s in str(text).split(",") if s.strip()]
-    if not items:
-        raise OptionError(option, f"expected a comma-separated list, got {text!r}")
-    out = []
-    for s in items:
-        try:
-            out.append(convert(s))
-        except (TypeError, ValueError):
-            raise OptionError(option, f"not a number: {s!r}") from None
-    return out
+def add_setting_options(parser, keys, title="setting", params=None, required=()):
+    """Options for the parameters ``keys``, made from their declarations
+    (:data:`~w2s_theory._src.setting.PARAMS`, or ``params``): the option, metavar and
+    help of each; values are kept as the strings typed (parsed by the setting)."""
+    params = params or PARAMS
+    g = parser.add_argument_group(title)
+    for key in keys:
+        p = params[key]
+        if p.option.startswith("--no-"):
+            g.add_argument(p.flag, dest=key, action="store_const", const=False,
+                           default=None, help=p.help)
+            continue
+        g.add_argument(p.flag, dest=key, default=None, metavar=p.metavar,
+                       required=key in required, help=p.help)
+    return g
 
 
-# --------------------------------------------------------------------------------------
-# Options shared by the subcommands (same names, same meaning everywhere)
-
-
-def add_feature_options(parser, *, required_activation: bool = False):
+def add_feature_options(parser):
     """The feature family: ``--activation/--dim`` (sphere), ``--variances`` (linear
     features on Gaussian data), ``--eigenvalues/--multiplicities`` or ``--power-law``."""
-    g = parser.add_argument_group("features")
-    g.add_argument("--activation", default=None if not required_activation else "relu",
-                   help="activation on the sphere: relu, step, relu2, relu3, abs, sign, "
-                        "leaky_relu, erf, tanh, sigmoid, softplus, gelu, relu^p, "
-                        "poly:a0,a1,... (default: relu)")
-    g.add_argument("--dim", type=int, default=None,
-                   help="input dimension d >= 2 (inputs on the sphere S^{d-1})")
-    g.add_argument("--variances", default=None,
-                   help="linear random features on x ~ N(0, diag(VARIANCES)): "
-                        "comma-separated")
-    g.add_argument("--eigenvalues", default=None,
-                   help="a user spectrum: comma-separated eigenvalues")
-    g.add_argument("--multiplicities", default=None,
-                   help="multiplicities of --eigenvalues (default: all 1)")
-    g.add_argument("--power-law", type=float, default=None, metavar="ALPHA",
-                   help="the infinite spectrum lambda_i = i^-ALPHA, i = 1, 2, ...")
+    return add_setting_options(parser, list(FEATURE_KEYS), title="features")
 
 
 def spectrum_from_args(args):
-    """Build the spectrum the feature options describe (sphere with relu by default)."""
-    from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
-                           SphereSpectrum)
+    """The spectrum the feature options describe (errors name the options)."""
+    values = {k: getattr(args, k) for k in FEATURE_KEYS}
+    try:
+        return features(values)[1]
+    except InvalidArgument as exc:
+        raise relabel(exc, option_name) from None
 
-    others = [("--variances", args.variances), ("--eigenvalues", args.eigenvalues),
-              ("--power-law", args.power_law)]
-    given = [name for name, v in others if v is not None]
-    if len(given) > 1 or (given and args.activation is not None):
-        names = given + (["--activation"] if args.activation is not None else [])
-        raise OptionError(names[-1], f"give only one feature family (got {', '.join(names)})")
-    if args.multiplicities is not None and args.eigenvalues is None:
-        raise OptionError("--multiplicities", "goes with --eigenvalues")
-    if args.variances is not None:
-        return LinearGaussianSpectrum(args.variances)
-    if args.eigenvalues is not None:
-        return FiniteSpectrum(args.eigenvalues, args.multiplicities)
-    if args.power_law is not None:
-        return PowerLawSpectrum(args.power_law)
-    if args.dim is None:
-        raise OptionError("--dim", "required for features on the sphere (e.g. --dim 6)")
-    return SphereSpectrum(args.activation or "relu", args.dim)
+
+def setting_from_args(args, keys, **defaults):
+    """The :class:`~w2s_theory._src.setting.Setting` of the options ``keys`` (errors
+    name the options)."""
+    values = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    return Setting.from_values(values, label=option_name, defaults=defaults)
 
 
 def add_output_options(parser, *, digits: bool = True):
     g = parser.add_argument_group("output")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     if digits:
-        g.add_argument("--digits", type=int, default=None,
-                       help="significant digits (>= 15) computed with mpmath; numbers are "
-                            "then printed as decimal strings (default: float64)")
+        g.add_argument("--digits", dest="precision", default=None, metavar="DIGITS",
+                       help=PARAMS["precision"].help)
 
 
 def print_table(rows, headers, stream=None):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import OptionError
+from ..errors import InvalidArgument
 
 NAME = "latex"
 HELP = ("Print a named closed form of the package as LaTeX, optionally with parameters "
@@ -71,9 +71,9 @@ def _evalf(args):
     try:
         n = int(args.evalf)
     except ValueError:
-        raise OptionError("--evalf", f"must be an integer, got {args.evalf!r}") from None
+        raise InvalidArgument("--evalf", f"must be an integer, got {args.evalf!r}") from None
     if not 1 <= n <= 1000:
-        raise OptionError("--evalf", f"must be an integer in [1, 1000], got {n}")
+        raise InvalidArgument("--evalf", f"must be an integer in [1, 1000], got {n}")
     return n
 
 
@@ -85,26 +85,25 @@ def _emit(text: str, out) -> None:
         with open(out, "w", encoding="utf-8") as fh:
             fh.write(text if text.endswith("\n") else text + "\n")
     except OSError as exc:
-        raise OptionError("--out", f"cannot write {out!r}: {exc.strerror}") from None
+        raise InvalidArgument("--out", f"cannot write {out!r}: {exc.strerror}") from None
 
 
 def run(args) -> int:
     from .. import symbolic
     from ..symbolic.document import equation_latex, latex_document
 
-    args._option_names = {"name": "NAME"}
     params = _params(args)
     modes = [m for m, on in (("--list", args.list), ("--all", args.all)) if on]
     if len(modes) > 1:
-        raise OptionError("--all", "give either --list or --all, not both")
+        raise InvalidArgument("--all", "give either --list or --all, not both")
     if modes:
         if args.name is not None:
-            raise OptionError(modes[0], f"takes no NAME (got {args.name!r})")
+            raise InvalidArgument(modes[0], f"takes no NAME (got {args.name!r})")
         extra = [k for k in ("equation", "evalf") if getattr(args, k)]
         if params or extra:
             first = ("--" + next(iter(params)).replace("_", "-")) if params else \
                 "--" + extra[0]
-            raise OptionError(first, f"parameters and --equation/--evalf apply to one "
+            raise InvalidArgument(first, f"parameters and --equation/--evalf apply to one "
                                      f"expression, not to {modes[0]}")
     if args.list:
         names = symbolic.names()
@@ -116,8 +115,11 @@ def run(args) -> int:
         _emit(latex_document(), args.out)
         return 0
     if args.name is None:
-        raise OptionError("NAME", "give an expression name, --list or --all")
-    entry = symbolic.get_entry(args.name)
+        raise InvalidArgument("NAME", "give an expression name, --list or --all")
+    try:
+        entry = symbolic.get_entry(args.name)
+    except InvalidArgument as exc:                       # the API's name is NAME here
+        raise InvalidArgument("NAME", exc.message) from None
     body = symbolic.latex(args.name, evalf=_evalf(args), **params)
     if args.equation:
         body = equation_latex(entry, body)

@@ -7,7 +7,8 @@ Each subcommand lives in its own module of this package and exposes
 * ``run(args) -> int`` (the exit status).
 
 Bad input never shows a traceback: :class:`~w2s_theory._src.errors.InvalidArgument` raised
-anywhere is printed as one line naming the command-line option, with exit status 2.
+anywhere is printed as one line naming the command-line option (the argument it carries:
+an option, or a parameter key, shown as the parameter's option), with exit status 2.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import importlib
 import sys
 
 from ..errors import InvalidArgument
-from .common import OptionError, W2SArgumentParser, option_for
+from .common import W2SArgumentParser, option_for
 
 SUBCOMMANDS = ["spectrum", "risk", "simulate", "bound", "latex", "report"]
 
@@ -81,11 +82,8 @@ def main(argv=None) -> int:
     prog = f"w2s {args.command}"
     try:
         return int(args._module.run(args) or 0)
-    except OptionError as exc:
-        print(f"{prog}: error: {exc.option}: {exc.message}", file=sys.stderr)
-        return 2
     except InvalidArgument as exc:
-        print(f"{prog}: error: {option_for(args, exc.argument)}: {exc.message}",
+        print(f"{prog}: error: {option_for(exc.argument)}: {exc.message}",
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:

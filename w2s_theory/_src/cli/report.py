@@ -22,8 +22,9 @@ import signal
 import threading
 import time
 
-from .common import (TARGET_HELP, OptionError, add_feature_options, print_json,
-                     print_table)
+from ..errors import InvalidArgument
+from ..setting import PARAMS
+from .common import add_feature_options, add_setting_options, print_json, print_table
 
 NAME = "report"
 HELP = ("The main job: theory curves and an exact simulation for a range of teacher "
@@ -33,44 +34,21 @@ w2s report                        # the default setting, into ./w2s-report
 w2s report --dim 6 --teacher-width 50,100,200 --seeds 20 --out relu-d6
 w2s report --config setting.toml --student-width 2000 --json"""
 
-# setting key -> option (where not "--" + key with "-")
-_OPTION = {"simulation": "--no-simulation"}
-
-
-def option_of(key: str) -> str:
-    return _OPTION.get(key, "--" + key.replace("_", "-"))
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..report.settings import REPORT_PARAMS
+
     parser.add_argument("--config", metavar="FILE.toml", default=None,
                         help="read the setting from a TOML file (keys: the options below "
                              "with '_', e.g. teacher_width = [50, 100]); flags override it")
     add_feature_options(parser)
-    g = parser.add_argument_group("setting (defaults: relu, --dim 10, degree:1, "
-                                  "--teacher-width 20,50,100,200,400,800, --student-width "
-                                  "inf)")
-    g.add_argument("--target", default=None, help=TARGET_HELP)
-    g.add_argument("--teacher-width", default=None, metavar="M1,M2,...",
-                   help="teacher widths M_T, comma-separated positive integers")
-    g.add_argument("--student-width", default=None, metavar="M_S",
-                   help="student width: an integer, or inf (default); the theory's "
-                        "student is infinitely wide")
-    g.add_argument("--time-range", default=None, metavar="T_MIN,T_MAX",
-                   help="range of the log time grid (default: auto, 1e-2/lambda_max to "
-                        "1e4/nu of the widest teacher)")
-    g.add_argument("--time-points", default=None, metavar="N",
-                   help="points of the theory's time grid (default: 200)")
-    s = parser.add_argument_group("simulation (exact in the inputs)")
-    s.add_argument("--seeds", default=None, metavar="S",
-                   help="draws of the weights per teacher width (default: 10)")
-    s.add_argument("--seed", default=None, help="root seed (default: 0)")
-    s.add_argument("--sim-points", default=None, metavar="N",
-                   help="simulated times, log-spaced over the time range; t* is added "
-                        "(default: 12)")
-    s.add_argument("--sim-max-width", default=None, metavar="M",
-                   help="simulate only teacher widths up to M (default: 1000)")
-    s.add_argument("--no-simulation", dest="simulation", action="store_const",
-                   const=False, default=None, help="theory only")
+    params = {**PARAMS, **REPORT_PARAMS}
+    add_setting_options(parser, ["target", "teacher_width", "student_width", "time_range",
+                                 "time_points"], params=params,
+                        title="setting (defaults: relu, --dim 10, degree:1, "
+                              "--teacher-width 20,50,100,200,400,800, --student-width inf)")
+    s = add_setting_options(parser, ["seeds", "seed", "sim_points", "sim_max_width",
+                                     "simulation"], params=params,
+                            title="simulation (exact in the inputs)")
     s.add_argument("--workers", default=None,
                    help="processes for the simulations (default: the cores, when worth it)")
     o = parser.add_argument_group("output")
@@ -82,43 +60,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-_FLAG_KEYS = ["activation", "dim", "variances", "eigenvalues", "multiplicities",
-              "power_law", "target", "teacher_width", "student_width", "time_range",
-              "time_points", "simulation", "seeds", "seed", "sim_points", "sim_max_width"]
-
-
 def setting_from_args(args):
-    """The setting: defaults, then ``--config``, then the flags."""
-    from ..report.settings import SettingError, build_setting, check_values, load_toml
+    """The setting: defaults, then ``--config``, then the flags. Errors in the file name
+    ``--config`` (and the file and key); errors in flags name the flag."""
+    from ..report.settings import KEYS, build_setting, check_values, load_toml, option_of
 
     layers, labels = [], []
-    try:
-        if args.config is not None:
+    if args.config is not None:
+        try:
             layers.append(load_toml(args.config))
-            labels.append(lambda k, _n=args.config: f"{_n}: {k}")
-        flags = {k: getattr(args, k) for k in _FLAG_KEYS if getattr(args, k) is not None}
-        layers.append(check_values(flags, where=option_of))
-        labels.append(option_of)
+        except InvalidArgument as exc:
+            raise InvalidArgument("--config", str(exc)) from None
+        labels.append(lambda k, _n=args.config: f"{_n}: {k}")
+    flags = {k: getattr(args, k) for k in KEYS if getattr(args, k, None) is not None}
+    layers.append(check_values(flags, where=option_of))
+    labels.append(option_of)
+    try:
         return build_setting(*layers, labels=labels)
-    except SettingError as exc:
-        msg = exc.message
-        if msg.startswith("--"):                      # a flag: "--opt: message"
-            opt, _, rest = msg.partition(": ")
-            raise OptionError(opt, rest) from None
-        if exc.key is not None and msg.startswith(exc.key + ": "):
-            raise OptionError(option_of(exc.key), msg[len(exc.key) + 2:]) from None
-        raise OptionError("--config", msg) from None  # "FILE: key: message"
+    except InvalidArgument as exc:
+        if exc.argument.startswith("--"):
+            raise
+        raise InvalidArgument("--config", str(exc)) from None
 
 
 def run(args) -> int:
     from ... import __version__
-    from ..report.progress import ProgressBar, Tracker
+    from ..progress import ProgressBar, Tracker
     from ..report.summary import TABLE_COLUMNS, summary_rows
     from ..report.writers import FILES, OutputError, make_report
 
-    args._option_names = {"teacher_width": "--teacher-width", "times": "--time-range",
-                          "spectrum": "--activation", "workers": "--workers",
-                          "student_width": "--student-width"}
     setting = setting_from_args(args)
     t0 = time.perf_counter()
     bar = None if (args.json or args.quiet) else ProgressBar("w2s report")
@@ -127,7 +97,7 @@ def run(args) -> int:
             data = make_report(setting, args.out, tracker=Tracker(bar),
                                workers=args.workers)
     except OutputError as exc:
-        raise OptionError("--out", str(exc)) from None
+        raise InvalidArgument("--out", str(exc)) from None
     finally:
         if bar is not None:
             bar.close()

@@ -14,13 +14,12 @@ theory of the simulated student exists: a finite-width student, or ``--n``), plu
 from __future__ import annotations
 
 import argparse
-import sys
-import threading
-import time
 
 from ..simulation import simulate
-from .common import (TARGET_HELP, OptionError, add_feature_options, parse_list, print_json,
-                     print_table, spectrum_from_args)
+from ..errors import InvalidArgument
+from ..progress import ProgressBar
+from .common import (FEATURE_KEYS, add_feature_options, add_setting_options, print_json,
+                     print_table, setting_from_args)
 
 NAME = "simulate"
 HELP = ("Simulate teacher and student over random weights (exact in the inputs, or the "
@@ -33,17 +32,12 @@ w2s simulate --activation relu --dim 6 --teacher-width 20 --time 10,100 --method
     --n 500 --seeds 4"""
 
 
+_KEYS = ["target", "teacher_width", "student_width", "times"]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_feature_options(parser)
-    g = parser.add_argument_group("setting")
-    g.add_argument("--target", default="degree:1", help=TARGET_HELP)
-    g.add_argument("--teacher-width", default="100", metavar="M_T",
-                   help="teacher width (default 100)")
-    g.add_argument("--student-width", default="inf", metavar="M_S",
-                   help="student width: an integer, or inf (default)")
-    g.add_argument("--time", required=True, metavar="T1,T2,...",
-                   help="stopping times of the student, comma-separated (inf allowed with "
-                        "the exact method)")
+    add_setting_options(parser, _KEYS, required=("times",))
     s = parser.add_argument_group("simulation")
     s.add_argument("--method", default="exact", choices=["exact", "sampled"],
                    help="exact: inputs integrated exactly (default); sampled: the "
@@ -70,70 +64,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, drawn only once the run has taken 2 s."""
-
-    def __init__(self, prog: str, stream=None, delay: float = 2.0):
-        self.prog, self.stream, self.delay = prog, stream or sys.stderr, delay
-        self.start = time.monotonic()
-        self.done, self.total, self.drawn = 0, None, False
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = None
-
-    def __call__(self, done, total):
-        # the ticker thread starts with the first report, once any worker processes
-        # have been forked (forking with a live thread is best avoided)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._tick, daemon=True)
-            self._thread.start()
-        with self._lock:
-            self.done, self.total = done, total
-        self._draw()
-
-    def _tick(self):
-        while not self._stop.wait(0.5):
-            self._draw()
-
-    def _draw(self):
-        elapsed = time.monotonic() - self.start
-        if elapsed < self.delay:
-            return
-        with self._lock:
-            total = self.total or 0
-            frac = self.done / total if total else 0.0
-            bar = "#" * int(round(24 * frac))
-            seeds = f"{self.done}/{total} seeds" if total else "starting"
-            self.stream.write(f"\r{self.prog}: [{bar:<24}] {seeds}, {elapsed:.0f} s")
-            self.stream.flush()
-            self.drawn = True
-
-    def close(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def run(args) -> int:
-    args._option_names = {"times": "--time", "n": "--n", "seeds": "--seeds",
-                          "seed": "--seed", "method": "--method"}
-    spectrum = spectrum_from_args(args)
-    times = parse_list("--time", args.time)
+    setting = setting_from_args(args, [*FEATURE_KEYS, *_KEYS])
     if args.method == "exact":
         for opt in ("batch_size", "test_size", "n"):
             if getattr(args, opt) is not None:
                 name = "--" + opt.replace("_", "-")
-                raise OptionError(name, "goes with --method sampled (the exact method "
-                                        "integrates the inputs)")
+                raise InvalidArgument(name, "goes with --method sampled (the exact method "
+                                            "integrates the inputs)")
     bar = None if (args.json or args.quiet) else ProgressBar("w2s simulate")
     try:
-        result = simulate(spectrum, target=args.target, teacher_width=args.teacher_width,
-                          student_width=args.student_width, times=times,
-                          method=args.method, seeds=args.seeds, seed=args.seed, n=args.n,
-                          workers=args.workers, progress=bar, truncation=args.truncation,
+        result = simulate(setting, method=args.method, seeds=args.seeds, seed=args.seed,
+                          n=args.n, workers=args.workers,
+                          progress=bar and (lambda done, total: bar(done, total, "seeds")),
+                          truncation=args.truncation,
                           batch_size=args.batch_size, test_size=args.test_size,
                           blas_threads=args.blas_threads)
     finally:
@@ -152,14 +96,13 @@ def _fmt(x, spec=".4g"):
 
 
 def _print_readable(result, out):
-    s = result.setting
-    fam = s.get("activation") or s.get("kind")
-    print(f"w2s simulate ({result.method}): {fam}"
-          + (f", d = {s['dim']}" if s.get("dim") else "")
-          + f", target {s['target']}, M_T = {s['teacher_width']}, "
-            f"M_S = {s['student_width']}" + (f", n = {s['n']}" if s.get("n") else "")
+    s = out["setting"]
+    fam = result.diagnostics.get("family", {})
+    print(f"w2s simulate ({result.method}): {result.setting.describe_features()}"
+          f", target {s['target']}, M_T = {s['teacher_width']}, "
+          f"M_S = {s['student_width']}" + (f", n = {result.n}" if result.n else "")
           + f", {result.seeds} seeds from seed {result.seed}")
-    th = result.theory["student_risk"] if result.theory else [None] * len(result.times)
+    th = result.theory.student_risk if result.theory else [None] * len(result.times)
     gaps = out["relative_gap"] or {}
     sgaps = gaps.get("student_risk") or [None] * len(result.times)
     rows = [["teacher", _fmt(result.teacher_risk.mean), _fmt(result.teacher_risk.stderr,
@@ -170,15 +113,15 @@ def _print_readable(result, out):
                      _fmt(gp, "+.3f")])
     print_table(rows, ["risk", "mean", "stderr", "theory", "rel. gap"])
     if result.theory is None and result.theory_teacher_risk is not None:
-        print("(no theory for this student: a finite width or a finite sample)")
+        print("(no theory for this student: it was trained on a finite sample)")
     d = result.diagnostics
-    if "truncation_bound" in d and s.get("family") == "sphere":
+    if "truncation_bound" in d and fam.get("family") == "sphere":
         print(f"omitted degrees contribute at most {max(d['truncation_bound']):.2g} "
               f"(degrees summed: {d['degrees']})")
-    if s.get("omitted_kernel_trace") is not None:
-        print(f"simulated coordinates: {s['dimension']} (omitted kernel trace "
-              f"{s['omitted_kernel_trace']:.3g}, omitted target energy "
-              f"{s['omitted_target_energy']:.3g})")
+    if fam.get("omitted_kernel_trace") is not None:
+        print(f"simulated coordinates: {fam['dimension']} (omitted kernel trace "
+              f"{fam['omitted_kernel_trace']:.3g}, omitted target energy "
+              f"{fam['omitted_target_energy']:.3g})")
     if "teacher_training" in d:
         tt = d["teacher_training"]
         print(f"teacher SGD: {tt['converged']}/{result.seeds} converged, "

@@ -7,11 +7,11 @@ import math
 import mpmath
 import numpy as np
 
-from ..precision import Precision
+from ..setting import PARAMS, parse_int
 from ..spectra import SphereSpectrum
 from ..sphere import multiplicities
 from .common import (add_feature_options, add_output_options, number_formatter, print_json,
-                     print_table, spectrum_from_args, OptionError)
+                     print_table, spectrum_from_args)
 
 NAME = "spectrum"
 HELP = "Funk-Hecke coefficients, eigenvalues and multiplicities of a kernel's spectrum."
@@ -23,19 +23,18 @@ w2s spectrum --power-law 1.5 --max-degree 5"""
 
 def add_arguments(parser):
     add_feature_options(parser)
-    parser.add_argument("--max-degree", type=int, default=10, metavar="K",
+    parser.add_argument("--max-degree", default="10", metavar="K",
                         help="list degrees (blocks) 0..K (default: 10)")
     add_output_options(parser)
 
 
 def run(args) -> int:
-    args._option_names = {"K": "--max-degree", "k_max": "--max-degree", "k": "--max-degree"}
-    if args.max_degree < 0:
-        raise OptionError("--max-degree", f"must be >= 0, got {args.max_degree}")
+    max_degree = parse_int("--max-degree", args.max_degree, minimum=0)
     spec = spectrum_from_args(args)
-    precision = Precision(args.digits)
-    fmt = number_formatter(args.digits)
-    K = args.max_degree + 1
+    precision = PARAMS["precision"].parse("--digits", args.precision)
+    digits = precision.digits
+    fmt = number_formatter(digits)
+    K = max_degree + 1
     if spec.n_blocks is not None:
         K = min(K, spec.n_blocks)
     with precision.context():
@@ -71,7 +70,7 @@ def run(args) -> int:
         "log10_eigenvalues": log10_eig,
         "trace": fmt(trace),
         "tail_mass": None if tail is None else fmt(tail),
-        "digits": args.digits,
+        "digits": digits,
     }
     if coeffs is not None:
         out["log10_abs_coefficients"] = log10_c
@@ -80,7 +79,7 @@ def run(args) -> int:
         return 0
     name = out["activation"] or spec.kind
     print(f"spectrum of {name}" + (f" on S^{spec.d - 1}" if out["dim"] else ""))
-    show = (lambda x: x) if args.digits else (lambda x: f"{float(x):.6g}")
+    show = (lambda x: x) if digits else (lambda x: f"{float(x):.6g}")
     rows = []
     for k in range(K):
         row = [k]

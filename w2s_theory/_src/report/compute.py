@@ -161,16 +161,15 @@ def planned_steps(setting: ReportSetting) -> int:
 def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> ReportData:
     """Theory and simulations for every teacher width of ``setting``.
 
-    ``tracker`` (a :class:`~.progress.Tracker`) is advanced by :func:`planned_steps`
+    ``tracker`` (a :class:`~w2s_theory._src.progress.Tracker`) is advanced by :func:`planned_steps`
     steps as the work proceeds; ``workers`` is passed to the simulations.
     """
     from ..simulation import simulate
-    from .progress import Tracker
+    from ..progress import Tracker
 
     stages = tracker if tracker is not None else Tracker()
     t_start = time.perf_counter()
     spectrum = setting.spectrum()
-    parse_target(setting.target)                      # a bad target fails here, early
     widths = setting.teacher_width
     simulated = simulated_widths(setting)
     stages.advance(0, "theory")
@@ -179,13 +178,13 @@ def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> Rep
         warnings.simplefilter("always", IrreducibleFloorWarning)
         first = []
         for M in widths:
-            first.append(risk_curve(spectrum, setting.target, M, [], optimal_stopping=False))
+            first.append(risk_curve(setting.setting(M), optimal_stopping=False))
             stages.advance(1, f"theory M_T={M}")
         lo, hi = resolve_time_range(setting, spectrum, first)
         grid = tuple(float(t) for t in np.geomspace(lo, hi, setting.time_points))
         curves = []
         for M in widths:
-            curves.append(risk_curve(spectrum, setting.target, M, grid))
+            curves.append(risk_curve(setting.setting(M), times=grid))
             stages.advance(1, f"theory M_T={M}")
         caught_all += [str(w.message) for w in caught
                        if issubclass(w.category, IrreducibleFloorWarning)]
@@ -203,9 +202,9 @@ def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> Rep
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IrreducibleFloorWarning)
-            sim = simulate(spectrum, setting.target, M, setting.student_width, list(ts),
-                           method="exact", seeds=setting.seeds, seed=setting.seed,
-                           workers=workers, progress=cb, optimal_stopping=False)
+            sim = simulate(setting.setting(M), times=list(ts), method="exact",
+                           seeds=setting.seeds, seed=setting.seed, workers=workers,
+                           progress=cb, optimal_stopping=False)
         stages.advance_to(base + setting.seeds, f"simulated M_T={M}")
         results.append(WidthResult(M, curve, sim, ts, idx))
     t_sim = time.perf_counter() - t_start - t_theory

@@ -1,51 +1,100 @@
-r"""The setting of a report: its keys, defaults, validation, TOML loading and writing.
+r"""The setting of a report: a :class:`~w2s_theory._src.setting.Setting` for a range of
+teacher widths, plus the report's own keys.
 
-A setting is a flat table of keys (the TOML keys are the command-line options with ``-``
-turned into ``_``: ``--teacher-width`` is ``teacher_width``). It is assembled from
+A report's setting is a flat table of keys: the keys of a
+:class:`~w2s_theory._src.setting.Setting` (features, ``target``, ``student_width``; with
+``teacher_width`` a *list* of widths here), and the report's keys (:data:`REPORT_PARAMS`:
+the time grid and the simulation). Its TOML keys are the command-line options with
+``-`` turned into ``_`` (``--teacher-width`` is ``teacher_width``). It is assembled from
 layers, later layers overriding earlier ones: the defaults, then a TOML file
 (``--config``), then the command-line flags. The feature family is one choice among
-``activation``/``dim`` (features on the sphere), ``variances`` (linear features on
-Gaussian data), ``eigenvalues``/``multiplicities`` (a user spectrum) and ``power_law``:
-a layer that names one family drops the family of the layers below it.
+``activation``/``dim`` (features on the sphere), ``variances``, ``eigenvalues`` and
+``power_law``: a layer that names one family drops the family of the layers below it.
+Every key is parsed and checked by the one parser of its parameter
+(:data:`w2s_theory._src.setting.PARAMS` or :data:`REPORT_PARAMS`).
 
 >>> s = build_setting({"teacher_width": [50, 100]}, {"dim": 6})
 >>> s.activation, s.dim, s.teacher_width, s.student_width
 ('relu', 6, (50, 100), 'inf')
->>> build_setting({"variances": [1, 0.5]}).activation is None
+>>> build_setting({"variances": [1, 0.5], "teacher_width": [1]}).activation is None
 True
 >>> load_toml_text('teacher_widht = [10]', "s.toml")
 Traceback (most recent call last):
 ...
-w2s_theory._src.report.settings.SettingError: s.toml: unknown key 'teacher_widht'; did you mean 'teacher_width'?
+w2s_theory._src.errors.InvalidArgument: s.toml: unknown key 'teacher_widht'; did you mean 'teacher_width'?
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
-import math
-import numbers
-import tomllib
+import os
 from dataclasses import dataclass
+from functools import cached_property
 
-__all__ = ["ReportSetting", "SettingError", "DEFAULTS", "KEYS", "build_setting",
-           "load_toml", "load_toml_text", "check_values", "to_toml"]
+from ..errors import InvalidArgument
+from ..setting import (FAMILY_KEYS, PARAMS, Param, Setting, load_toml_text as _load,
+                       parse_bool, parse_int, parse_ints, parse_numbers, relabel,
+                       toml_value, unknown_key)
+
+__all__ = ["ReportSetting", "REPORT_PARAMS", "SETTING_KEYS", "DEFAULTS", "KEYS",
+           "build_setting",
+           "load_toml", "load_toml_text", "check_values", "to_toml", "option_of"]
 
 
-class SettingError(ValueError):
-    """A bad setting value or file. ``key`` names the setting key (or ``None`` for the
-    file as a whole); ``str(err)`` is a one-line message."""
+def _widths(key, value) -> tuple:
+    return tuple(sorted(set(parse_ints(key, value, minimum=1))))
 
-    def __init__(self, key, message):
-        self.key = key
-        self.message = message
-        super().__init__(message)
+
+def _time_range(key, value):
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    items = parse_numbers(key, value, minimum=0, strict=True)
+    if len(items) != 2:
+        raise InvalidArgument(key, f"expected two times T_MIN,T_MAX (or 'auto'), got "
+                              f"{value!r}")
+    a, b = items
+    if not a < b:
+        raise InvalidArgument(key, f"needs T_MIN < T_MAX, got {float(a):g} >= "
+                              f"{float(b):g}")
+    return (float(a), float(b))
+
+
+#: The report's own parameters (the others are :data:`~w2s_theory._src.setting.PARAMS`).
+REPORT_PARAMS = {p.name: p for p in [
+    Param("teacher_width", _widths, "teacher widths M_T, comma-separated positive "
+          "integers (default: 20,50,100,200,400,800)", metavar="M1,M2,..."),
+    Param("time_range", _time_range, "range of the log time grid (default: auto, "
+          "1e-2/lambda_max to 1e4/nu of the widest teacher)", metavar="T_MIN,T_MAX"),
+    Param("time_points", lambda k, v: parse_int(k, v, 10, 5000),
+          "points of the theory's time grid (default: 200)", metavar="N"),
+    Param("simulation", parse_bool, "theory only", option="--no-simulation"),
+    Param("seeds", lambda k, v: parse_int(k, v, 1),
+          "draws of the weights per teacher width (default: 10)", metavar="S"),
+    Param("seed", lambda k, v: parse_int(k, v, 0), "root seed (default: 0)"),
+    Param("sim_points", lambda k, v: parse_int(k, v, 1, 200),
+          "simulated times, log-spaced over the time range; t* is added (default: 12)",
+          metavar="N"),
+    Param("sim_max_width", lambda k, v: parse_int(k, v, 1),
+          "simulate only teacher widths up to M (default: 1000)", metavar="M"),
+]}
+
+#: The setting keys a report takes (and ``teacher_width``, a list here).
+SETTING_KEYS = [k for keys in FAMILY_KEYS.values() for k in keys] + [
+    "target", "student_width"]
+
+
+def _param(key) -> Param:
+    return REPORT_PARAMS.get(key) or PARAMS[key]
+
+
+def option_of(key: str) -> str:
+    """The command-line option of a report key."""
+    return _param(key).flag
 
 
 @dataclass(frozen=True)
 class ReportSetting:
-    """A complete, validated setting (see the module docstring for the keys)."""
+    """A complete, validated report setting (see the module docstring for the keys)."""
 
     activation: str | None = "relu"
     dim: int | None = 10
@@ -53,6 +102,7 @@ class ReportSetting:
     eigenvalues: tuple | None = None
     multiplicities: tuple | None = None
     power_law: float | None = None
+    power_law_scale: float | None = None
     target: str = "degree:1"
     teacher_width: tuple = (20, 50, 100, 200, 400, 800)
     student_width: object = "inf"
@@ -64,6 +114,32 @@ class ReportSetting:
     sim_points: int = 12
     sim_max_width: int = 1000
 
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if v is not None:
+                object.__setattr__(self, f.name, _param(f.name).parse(f.name, v))
+        if self.student_width is None:
+            object.__setattr__(self, "student_width", "inf")
+        if not isinstance(self.target, str):
+            object.__setattr__(self, "target", str(self.target))
+        # the setting of every width: features, target and widths checked together
+        base = self.setting(self.teacher_width[0])
+        for M in self.teacher_width[1:]:
+            base.replace(teacher_width=M)
+        self.__dict__["_base"] = base
+
+    def setting(self, teacher_width: int) -> Setting:
+        """The :class:`~w2s_theory._src.setting.Setting` of one teacher width."""
+        keys = {k: getattr(self, k) for k in SETTING_KEYS}
+        keys["student_width"] = None if self.student_width == "inf" else self.student_width
+        return self._base.replace(teacher_width=teacher_width) if "_base" in \
+            self.__dict__ else Setting(teacher_width=teacher_width, **keys)
+
+    @cached_property
+    def _base(self) -> Setting:
+        return self.setting(self.teacher_width[0])
+
     def replace(self, **changes) -> "ReportSetting":
         return dataclasses.replace(self, **changes)
 
@@ -72,261 +148,81 @@ class ReportSetting:
         out = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            out[f.name] = list(v) if isinstance(v, tuple) else v
+            if f.name == "activation" and v is not None and not isinstance(v, str):
+                v = v.name
+            out[f.name] = [float(x) if not isinstance(x, int) else x for x in v] \
+                if isinstance(v, tuple) else v
         return out
 
     @property
     def family(self) -> str:
-        for key in ("variances", "eigenvalues", "power_law"):
-            if getattr(self, key) is not None:
-                return key
-        return "sphere"
+        return self._base.family
 
     def describe_features(self, tex: bool = False) -> str:
-        """The features in words: plain for the terminal, with ``$...$`` math for the
-        figures (``tex=True``)."""
-        if self.family == "sphere":
-            if tex:
-                return (f"{self.activation} features on $S^{{{self.dim - 1}}}$ "
-                        f"(d = {self.dim})")
-            return f"{self.activation} features, d = {self.dim}"
-        if self.family == "variances":
-            return f"linear features on Gaussian data ({len(self.variances)} variances)"
-        if self.family == "eigenvalues":
-            return f"user spectrum ({len(self.eigenvalues)} eigenvalues)"
-        if tex:
-            return f"power-law spectrum i^-{self.power_law:g}"
-        return f"power-law spectrum, alpha = {self.power_law:g}"
+        """The features in words (:meth:`Setting.describe_features`)."""
+        return self._base.describe_features(tex)
 
     def spectrum(self):
         """The :class:`~w2s_theory._src.spectra.Spectrum` the setting describes."""
-        from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
-                               SphereSpectrum)
-
-        if self.variances is not None:
-            return LinearGaussianSpectrum(list(self.variances))
-        if self.eigenvalues is not None:
-            return FiniteSpectrum(list(self.eigenvalues), None if self.multiplicities is None
-                                  else list(self.multiplicities))
-        if self.power_law is not None:
-            return PowerLawSpectrum(self.power_law)
-        return SphereSpectrum(self.activation or "relu", self.dim)
+        return self._base.spectrum
 
 
 #: Every key with its default.
-DEFAULTS = ReportSetting().to_dict()
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(ReportSetting)}
 KEYS = list(DEFAULTS)
-
-_SPHERE = ("activation", "dim")
-_OTHER = ("variances", "eigenvalues", "multiplicities", "power_law")
-_DOC = {
-    "activation": "activation on the sphere (relu, tanh, ...)",
-    "dim": "input dimension d >= 2",
-    "variances": "linear features on N(0, diag(variances)): a list of numbers > 0",
-    "eigenvalues": "a user spectrum: a list of eigenvalues >= 0",
-    "multiplicities": "multiplicities of the eigenvalues: a list of integers >= 1",
-    "power_law": "the spectrum lambda_i = i^-ALPHA: a number > 1",
-    "target": "degree:1, energies:0=0.5,1=1, single-index:relu, ... (see w2s risk)",
-    "teacher_width": "teacher widths M_T: a list of integers >= 1",
-    "student_width": "student width M_S: an integer >= 1 or \"inf\"",
-    "time_range": "[t_min, t_max] of the time grid, 0 < t_min < t_max, or \"auto\"",
-    "time_points": "points of the theory's time grid: an integer in [10, 5000]",
-    "simulation": "run the exact simulation beside the theory: true or false",
-    "seeds": "draws of the weights per teacher width: an integer >= 1",
-    "seed": "root seed: an integer >= 0",
-    "sim_points": "simulated times (log-spaced over the time range; t* is added): "
-                  "an integer in [1, 200]",
-    "sim_max_width": "simulate only teacher widths up to this: an integer >= 1",
-}
-
-
-# --------------------------------------------------------------------------------------
-# value checks: one function per kind of value; `where` names the key for the message
-
-
-def _fail(where, key, message):
-    raise SettingError(key, f"{where}: {message}")
-
-
-def _int(where, key, v, lo=None, hi=None):
-    if isinstance(v, str):
-        try:
-            v = float(v.strip())
-        except ValueError:
-            _fail(where, key, f"must be an integer, got {v!r}")
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
-            or v != int(v):
-        _fail(where, key, f"must be an integer, got {v!r}")
-    v = int(v)
-    if lo is not None and v < lo:
-        _fail(where, key, f"must be an integer >= {lo}, got {v}")
-    if hi is not None and v > hi:
-        _fail(where, key, f"must be an integer <= {hi}, got {v}")
-    return v
-
-
-def _real(where, key, v, lo=None, strict=False):
-    if isinstance(v, str):
-        try:
-            v = float(v.strip())
-        except ValueError:
-            _fail(where, key, f"must be a number, got {v!r}")
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-        _fail(where, key, f"must be a finite number, got {v!r}")
-    v = float(v)
-    if lo is not None and (v < lo or (strict and v == lo)):
-        _fail(where, key, f"must be {'>' if strict else '>='} {lo:g}, got {v:g}")
-    return v
-
-
-def _list(where, key, v):
-    if isinstance(v, str):
-        v = [s for s in v.replace(";", ",").split(",") if s.strip()]
-    elif isinstance(v, (numbers.Real,)) and not isinstance(v, bool):
-        v = [v]
-    if not isinstance(v, (list, tuple)) or not v:
-        _fail(where, key, f"expected a non-empty list, got {v!r}")
-    return list(v)
-
-
-def _str(where, key, v):
-    if not isinstance(v, str) or not v.strip():
-        _fail(where, key, f"must be a non-empty string, got {v!r}")
-    return v.strip()
-
-
-def _student_width(where, key, v):
-    if isinstance(v, str) and v.strip().lower() in ("inf", "infinity", "infinite"):
-        return "inf"
-    if isinstance(v, float) and math.isinf(v) and v > 0:
-        return "inf"
-    try:
-        return _int(where, key, v, lo=1)
-    except SettingError:
-        _fail(where, key, f"must be an integer >= 1 or 'inf', got {v!r}")
-
-
-def _time_range(where, key, v):
-    if v is None or (isinstance(v, str) and v.strip().lower() == "auto"):
-        return None
-    items = _list(where, key, v)
-    if len(items) != 2:
-        _fail(where, key, f"expected two times T_MIN,T_MAX (or 'auto'), got {v!r}")
-    a, b = (_real(where, key, x, lo=0, strict=True) for x in items)
-    if not a < b:
-        _fail(where, key, f"needs T_MIN < T_MAX, got {a:g} >= {b:g}")
-    return (a, b)
-
-
-def _bool(where, key, v):
-    if isinstance(v, bool):
-        return v
-    _fail(where, key, f"must be true or false, got {v!r}")
-
-
-def _check(key, v, where):
-    if key == "activation":
-        return _str(where, key, v)
-    if key == "dim":
-        return _int(where, key, v, lo=2)
-    if key in ("variances", "eigenvalues"):
-        return tuple(_real(where, key, x, lo=0, strict=key == "variances")
-                     for x in _list(where, key, v))
-    if key == "multiplicities":
-        return tuple(_int(where, key, x, lo=1) for x in _list(where, key, v))
-    if key == "power_law":
-        return _real(where, key, v, lo=1, strict=True)
-    if key == "target":
-        return _str(where, key, v)
-    if key == "teacher_width":
-        widths = [_int(where, key, x, lo=1) for x in _list(where, key, v)]
-        return tuple(sorted(set(widths)))
-    if key == "student_width":
-        return _student_width(where, key, v)
-    if key == "time_range":
-        return _time_range(where, key, v)
-    if key == "time_points":
-        return _int(where, key, v, lo=10, hi=5000)
-    if key == "simulation":
-        return _bool(where, key, v)
-    if key == "seeds":
-        return _int(where, key, v, lo=1)
-    if key == "seed":
-        return _int(where, key, v, lo=0)
-    if key == "sim_points":
-        return _int(where, key, v, lo=1, hi=200)
-    if key == "sim_max_width":
-        return _int(where, key, v, lo=1)
-    raise AssertionError(key)  # pragma: no cover
 
 
 def check_values(values: dict, where=lambda key: key) -> dict:
-    """Validated copies of ``values`` (a layer); ``where(key)`` is the label of a key in
-    messages (``--teacher-width``, or ``setting.toml: teacher_width``)."""
+    """Parsed copies of ``values`` (a layer); ``where(key)`` names a key in errors
+    (``--teacher-width``, or ``setting.toml: teacher_width``)."""
     out = {}
     for key, v in values.items():
         if key not in DEFAULTS:
-            _unknown(key, "", None)
-        out[key] = _check(key, v, where(key))
+            raise unknown_key(key, KEYS, where(key))
+        try:
+            out[key] = _param(key).parse(key, v)
+        except InvalidArgument as exc:
+            raise relabel(exc, where) from None
     return out
 
 
-def _unknown(key, prefix, source):
-    close = difflib.get_close_matches(key, KEYS, n=3, cutoff=0.6)
-    hint = ("; did you mean " + " or ".join(repr(c) for c in close) + "?") if close else \
-        "; known keys: " + ", ".join(KEYS)
-    raise SettingError(None, f"{prefix}unknown key {key!r}{hint}")
-
-
-# --------------------------------------------------------------------------------------
-# layers
-
-
-def _family_keys(layer):
-    sphere = [k for k in _SPHERE if k in layer]
-    other = [k for k in _OTHER if k in layer]
-    return sphere, other
-
-
 def build_setting(*layers, labels=None) -> ReportSetting:
-    """A :class:`ReportSetting` from layers of (already validated) values over the
-    defaults; later layers win. ``labels[i](key)`` names a key of layer ``i`` in
-    messages."""
+    """A :class:`ReportSetting` from layers of (parsed) values over the defaults; later
+    layers win. ``labels[i](key)`` names a key of layer ``i`` in errors."""
     merged = dict(DEFAULTS)
+    feature_keys = [k for keys in FAMILY_KEYS.values() for k in keys]
     for i, layer in enumerate(layers):
         layer = {k: v for k, v in layer.items() if v is not None or k == "time_range"}
-        label = (labels[i] if labels else (lambda k: k))
-        sphere, other = _family_keys(layer)
-        non_mult = [k for k in other if k != "multiplicities"]
-        if len(non_mult) > 1 or (non_mult and sphere):
-            names = [label(k) for k in sphere + non_mult]
-            raise SettingError(names[-1], f"{names[-1]}: give only one feature family "
-                                          f"(got {', '.join(names)})")
-        if "multiplicities" in layer and "eigenvalues" not in layer and \
-                merged.get("eigenvalues") is None:
-            key = label("multiplicities")
-            raise SettingError("multiplicities", f"{key}: goes with eigenvalues")
-        if non_mult:                      # another family replaces everything below
-            for k in _SPHERE + _OTHER:
-                merged[k] = None
-        elif sphere and merged.get("activation") is None and merged.get("dim") is None:
-            # switching back to the sphere: the sphere defaults apply again
-            for k in _OTHER:
-                merged[k] = None
-            merged["activation"] = DEFAULTS["activation"]
-            merged["dim"] = DEFAULTS["dim"]
-        elif sphere:
-            for k in _OTHER:
-                merged[k] = None
+        label = labels[i] if labels else (lambda k: k)
+        named = {k: v for k, v in layer.items() if k in feature_keys}
+        families = [fam for fam, keys in FAMILY_KEYS.items() if any(k in named
+                                                                     for k in keys)]
+        if len(families) > 1:
+            keys = [k for fam in families for k in FAMILY_KEYS[fam] if k in named]
+            raise InvalidArgument(label(keys[-1]), "give only one feature family (got "
+                                  + ", ".join(label(k) for k in keys) + ")")
+        if families:
+            current = [fam for fam, keys in FAMILY_KEYS.items()
+                       if any(merged.get(k) is not None for k in keys)]
+            if current != families:             # another family replaces the one below
+                for k in feature_keys:
+                    merged[k] = None
+                if families == ["sphere"]:
+                    merged["activation"] = DEFAULTS["activation"]
+                    merged["dim"] = DEFAULTS["dim"]
         merged.update(layer)
-    if merged.get("variances") is None and merged.get("eigenvalues") is None and \
-            merged.get("power_law") is None:
+    if all(merged.get(k) is None for fam, keys in FAMILY_KEYS.items() if fam != "sphere"
+           for k in keys):
         if merged.get("activation") is None:
             merged["activation"] = DEFAULTS["activation"]
-        if merged.get("dim") is None:
-            raise SettingError("dim", "dim: required for features on the sphere")
-    tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
-    return ReportSetting(**tuples)
+    origin = {}
+    for i, layer in enumerate(layers):
+        for k in layer:
+            origin[k] = labels[i] if labels else (lambda key: key)
+    try:
+        return ReportSetting(**merged)
+    except InvalidArgument as exc:
+        raise relabel(exc, lambda k: origin.get(k, lambda key: key)(k)) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -334,52 +230,30 @@ def build_setting(*layers, labels=None) -> ReportSetting:
 
 
 def load_toml_text(text: str, name: str) -> dict:
-    """Validated values of a TOML text (``name`` labels the messages)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingError(None, f"{name}: not valid TOML: {exc}") from None
+    """Parsed values of a TOML text (``name`` labels the errors: ``name: key``)."""
+    data = _load(text, name)
     for key, v in data.items():
         if key not in DEFAULTS:
-            _unknown(key, f"{name}: ", name)
+            raise unknown_key(key, KEYS, name)
         if isinstance(v, dict):
-            raise SettingError(key, f"{name}: {key}: expected a value, got a table")
+            raise InvalidArgument(f"{name}: {key}", "expected a value, got a table")
     return check_values(data, where=lambda key: f"{name}: {key}")
 
 
 def load_toml(path) -> dict:
-    """Validated values of a TOML file; unreadable or malformed files raise
-    :class:`SettingError` with a one-line message."""
-    import os
-
+    """Parsed values of a TOML file; unreadable or malformed files raise
+    :class:`~w2s_theory._src.errors.InvalidArgument` with a one-line message."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise SettingError(None, f"cannot read {name!r}: {exc.strerror or exc}") from None
+        raise InvalidArgument(name, f"cannot read it: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SettingError(None, f"{name}: not valid TOML: not UTF-8 text") from None
+        raise InvalidArgument(name, "not valid TOML: not UTF-8 text") from None
     return load_toml_text(text, name)
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, numbers.Integral):
-        return str(int(v))
-    if isinstance(v, numbers.Real):
-        f = float(v)
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return repr(f)
-    if isinstance(v, str):
-        return json.dumps(v)            # a TOML basic string: same escapes as JSON
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {v!r} as TOML")
 
 
 def to_toml(setting: ReportSetting, header: str = "") -> str:
@@ -387,9 +261,9 @@ def to_toml(setting: ReportSetting, header: str = "") -> str:
     setting (keys not set are written as comments)."""
     lines = [f"# {ln}" if ln else "#" for ln in header.splitlines()]
     for key, v in setting.to_dict().items():
-        doc = f"  # {_DOC[key]}"
+        doc = f"  # {_param(key).help}"
         if v is None:
             lines.append(f"# {key} = (not set){doc}")
         else:
-            lines.append(f"{key} = {_toml_value(v)}{doc}")
+            lines.append(f"{key} = {toml_value(v)}{doc}")
     return "\n".join(lines) + "\n"

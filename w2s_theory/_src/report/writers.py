@@ -23,7 +23,7 @@ import numpy as np
 from .compute import compute_report, planned_steps
 from .formulas import formulas_latex
 from .plots import PLOTS, save
-from .progress import Tracker
+from ..progress import Tracker
 from .settings import to_toml
 from .summary import summary_markdown, summary_rows
 
@@ -243,7 +243,7 @@ def _simulation_csv(path, data):
         if sim is None:
             continue
         theory = w.simulation.theory
-        th = theory["student_risk"] if theory else [None] * len(w.sim_times)
+        th = theory.student_risk if theory else [None] * len(w.sim_times)
         for i, (t, s) in enumerate(zip(w.sim_times, sim.student_risk)):
             rows.append([w.teacher_width, data.setting.student_width, t,
                          i == w.t_star_index, s.mean, s.stderr, th[i],

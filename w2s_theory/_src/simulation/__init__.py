@@ -8,15 +8,15 @@
 * :mod:`.runner` - seeds, process pool, BLAS threads.
 """
 
-from .api import check_student_width, simulate
+from .api import simulate
 from .exact import TeacherFit, finite_student, fit_teacher, infinite_student
 from .families import GaussianFamily, SphereFamily, make_family
 from .linalg import SymmetricEigen
-from .results import SimulationResult, Summary, summarize
-from .runner import Recipe, seed_streams, shutdown_pool
+from .results import SeedRun, SimulationResult, Summary, summarize
+from .runner import build_family, seed_streams, shutdown_pool
 from .sampled import sampled_seed, train_teacher
 
-__all__ = ["simulate", "check_student_width", "SimulationResult", "Summary", "summarize",
+__all__ = ["simulate", "SimulationResult", "SeedRun", "Summary", "summarize",
            "TeacherFit", "fit_teacher", "infinite_student", "finite_student",
-           "SphereFamily", "GaussianFamily", "make_family", "SymmetricEigen", "Recipe",
+           "SphereFamily", "GaussianFamily", "make_family", "SymmetricEigen", "build_family",
            "seed_streams", "shutdown_pool", "sampled_seed", "train_teacher"]

@@ -4,7 +4,7 @@ r"""``simulate``: the entry point of the simulators, with the theory beside ever
 ...              student_width="inf", times=[0, 300], seeds=2, seed=1, workers=1)
 >>> r.student_risk[0].mean                      # L_S(0) = ||f*||^2
 1.0
->>> r.theory is not None and len(r.theory["student_risk"]) == 2
+>>> r.theory is not None and len(r.theory.student_risk) == 2
 True
 """
 
@@ -17,43 +17,23 @@ import warnings
 import numpy as np
 
 from ..errors import InvalidArgument, check_int, check_real
-from ..spectra import PowerLawSpectrum, SphereSpectrum, Spectrum
-from ..precision import FLOAT64
-from ..targets import IrreducibleFloorWarning, parse_target
-from ..theory.curve import check_times
+from ..spectra import PowerLawSpectrum
+from ..targets import IrreducibleFloorWarning
+from ..theory.curve import setting_of
 from .exact import K_MAX, finite_student, fit_teacher, infinite_student
 from .families import default_truncation, make_family
 from .linalg import check_width_fits, gram_bytes, memory_budget
-from .results import SimulationResult, summarize
-from .runner import Recipe, build_family, cpu_count, run_seeds, seed_streams
+from .results import SeedRun, SimulationResult, summarize
+from .runner import build_family, cpu_count, picklable, run_seeds, seed_streams
 from .sampled import SampledOptions, sampled_seed
 
-__all__ = ["simulate", "exact_seed", "check_student_width"]
+__all__ = ["simulate", "exact_seed"]
 
 
-def check_student_width(value):
-    """``None`` for an infinite-width student (``None``, ``"inf"``, ``inf``), else an
-    integer >= 1."""
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "infinite"):
-        return None
-    if isinstance(value, float) and math.isinf(value) and value > 0:
-        return None
-    return check_int("student_width", value, minimum=1)
-
-
-def _check_times(times):
-    """The risk engine's validation of stopping times (float64), and at least one."""
-    out = check_times(times, FLOAT64)
-    if not out:
-        raise InvalidArgument("times", "give at least one time")
-    return out
-
-
-def exact_seed(recipe, teacher_width, student_width, times, rtol, seed_seq):
-    """One seed of the exact simulation (a picklable work item)."""
-    return _exact_with_family(build_family(recipe), teacher_width, student_width, times,
+def exact_seed(work, teacher_width, student_width, times, rtol, seed_seq):
+    """One seed of the exact simulation (a picklable work item: ``work`` is the setting
+    and the truncation, from which the worker builds the feature family)."""
+    return _exact_with_family(build_family(*work), teacher_width, student_width, times,
                               rtol, seed_seq)
 
 
@@ -63,38 +43,30 @@ def _exact_with_family(family, teacher_width, student_width, times, rtol, seed_s
     W_T = family.sample_weights(teacher_width, rng_T)
     fit = fit_teacher(family, W_T)
     t1 = time.perf_counter()
-    out = {"teacher_risk": fit.teacher_risk, "conditioning": fit.conditioning,
-           "seconds_teacher": t1 - t0}
+    bounds = None
     if student_width is None:
         risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol)
-        out.update(student_risk=list(risks), bound=list(bounds), student=info)
+        bounds = tuple(float(b) for b in bounds)
     else:
         W_S = family.sample_weights(student_width, rng_S)
         risks, info = finite_student(family, W_T, fit, W_S, times)
-        out.update(student_risk=list(risks), student=info)
-    out["seconds_student"] = time.perf_counter() - t1
-    return out
+    return SeedRun(teacher_risk=fit.teacher_risk,
+                   student_risk=tuple(float(r) for r in risks),
+                   teacher={"conditioning": fit.conditioning}, student=info, bound=bounds,
+                   seconds={"teacher": t1 - t0, "student": time.perf_counter() - t1})
 
 
-def _theory(spectrum, target, M_T, times, optimal_stopping=True):
+def _theory(setting, optimal_stopping=True):
+    """The theory for the simulated setting (``None`` and a note where it has none)."""
     from ..theory import risk_curve
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IrreducibleFloorWarning)
-            curve = risk_curve(spectrum=spectrum, target=target, teacher_width=M_T,
-                               times=times, optimal_stopping=optimal_stopping)
+            curve = risk_curve(setting, optimal_stopping=optimal_stopping)
     except (InvalidArgument, ArithmeticError) as exc:
         return None, str(exc)
-    if optimal_stopping:
-        return curve.to_dict(), None
-    # RiskCurve.to_dict needs the optimum (optimal_gain); without the search, fill the
-    # optimum's keys with None
-    import dataclasses
-
-    out = {f.name: getattr(curve, f.name) for f in dataclasses.fields(curve)}
-    out.update(optimal_gain=None, optimal_pgr=None)
-    return out, None
+    return curve, None
 
 
 def _workers(requested, seeds, need_bytes, heavy):
@@ -108,20 +80,20 @@ def _workers(requested, seeds, need_bytes, heavy):
     return w
 
 
-def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=None,
-             times=None, *, activation=None, dim=None, method="exact", seeds=10, seed=0,
-             n=None, workers=None, progress=None, truncation=None, rtol=1e-6,
-             batch_size=None, test_size=None, lr=None, stop_rtol=None, max_steps=None,
-             student_lr=None, student_batch_size=None, blas_threads=1,
-             optimal_stopping=True):
+def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
+             times=None, *, setting=None, method="exact", seeds=10, seed=0, n=None,
+             workers=None, progress=None, truncation=None, rtol=1e-6, batch_size=None,
+             test_size=None, lr=None, stop_rtol=None, max_steps=None, student_lr=None,
+             student_batch_size=None, blas_threads=1, optimal_stopping=True,
+             **keywords):
     r"""Simulate teacher and student over ``seeds`` draws of the weights.
 
     Parameters
     ----------
-    spectrum, activation, dim, target, teacher_width, times
-        As for :func:`~w2s_theory._src.theory.risk_curve`.
-    student_width : int, ``"inf"`` or None
-        Width of the student; ``None``/``"inf"`` for the infinite-width student.
+    spectrum, target, teacher_width, student_width, times, setting, keywords
+        The setting, as for :func:`~w2s_theory._src.theory.risk_curve` (a
+        :class:`~w2s_theory._src.setting.Setting`, or its keys); ``student_width`` is an
+        integer, or ``None``/``"inf"`` for the infinite-width student.
     method : ``"exact"`` or ``"sampled"``
         Exact in the inputs (:mod:`.exact`), or the practitioner's simulation
         (:mod:`.sampled`; ``n`` inputs for the finite-sample variant).
@@ -136,6 +108,9 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
         of ``M_T nu``, memory and time permitting; reported).
     rtol
         Relative accuracy of the infinite-width student's degree sums (exact method).
+    lr, stop_rtol, max_steps, student_lr, batch_size, student_batch_size, test_size
+        The practitioner's simulation: its step sizes (default: from the kernel's top
+        eigenvalue), stopping rule, batch sizes and held-out inputs.
     optimal_stopping
         Passed to the theory (:func:`risk_curve`): ``False`` skips its search for the
         optimal stopping time (the theory's ``optimal_time`` is then ``None``).
@@ -144,12 +119,17 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
         default). Workers always use one. Multithreaded OpenBLAS on busy cores can be
         far slower than one thread, hence the default.
     """
-    spectrum = _spectrum(spectrum, activation, dim)
-    tgt = parse_target(target)
-    bt = tgt.bind(spectrum)
-    M_T = check_int("teacher_width", teacher_width, minimum=1)
-    M_S = check_student_width(student_width)
-    ts = _check_times(times)
+    if lr is not None and not isinstance(lr, (int, float, str)):
+        raise InvalidArgument("lr", f"must be a number, got {lr!r}")
+    setting = setting_of(setting, spectrum=spectrum, target=target,
+                         teacher_width=teacher_width, times=times, **keywords,
+                         **({"student_width": student_width}
+                            if student_width is not None else {}))
+    spectrum, bt = setting.spectrum, setting.bound_target
+    M_T, M_S = setting.teacher_width, setting.student_width
+    if not setting.times:
+        raise InvalidArgument("times", "give at least one time")
+    ts = [float(t) for t in setting.times]
     seeds = check_int("seeds", seeds, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     if method not in ("exact", "sampled"):
@@ -169,14 +149,16 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
                             student_batch_size=student_batch_size)
     _check_memory(method, M_T, M_S, n, opts)          # before anything is allocated
 
-    theory, theory_note = _theory(spectrum, tgt, M_T, ts, optimal_stopping)
-    theory_teacher = None if theory is None else theory["teacher_risk"]
+    theory, theory_note = _theory(setting, optimal_stopping)
+    theory_teacher = None if theory is None else theory.teacher_risk
     if isinstance(spectrum, PowerLawSpectrum):
         truncation = _truncation(spectrum, truncation, M_T, M_S,
-                                 None if theory is None else theory["nu_teacher"])
-    recipe = Recipe.from_spectrum(spectrum, tgt, truncation)
-    picklable = recipe.picklable()
-    family = build_family(recipe) if picklable else make_family(spectrum, bt, truncation)
+                                 None if theory is None else float(theory.nu_teacher))
+    elif truncation is not None:
+        raise InvalidArgument("truncation", "goes with a power-law spectrum")
+    work = (setting, truncation)
+    shipped = picklable(work)
+    family = build_family(*work) if shipped else make_family(spectrum, bt, truncation)
     if hasattr(family, "D") and 8 * family.D * (M_T + (M_S or 0)) > memory_budget():
         raise InvalidArgument("truncation", f"{family.D} coordinates for widths {M_T} and "
                               f"{M_S} do not fit in memory")
@@ -184,36 +166,24 @@ def simulate(spectrum=None, target="degree:1", teacher_width=100, student_width=
     # worth a pool: more than about a second of work
     heavy = (method == "sampled" or seeds * widest ** 3 >= 2e9
              or seeds * M_T ** 2 * 64 >= 2e9)
-    w = _workers(workers, seeds, gram_bytes(widest, M_T), heavy) if picklable else 1
+    w = _workers(workers, seeds, gram_bytes(widest, M_T), heavy) if shipped else 1
     t0 = time.perf_counter()
     if method == "exact":
-        if picklable:
-            rows = run_seeds(exact_seed, (recipe, M_T, M_S, tuple(ts), rtol), seeds, seed,
+        if shipped:
+            rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(ts), rtol), seeds, seed,
                              w, progress, blas_threads)
         else:                       # user callables: in-process, same seed streams
             rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(ts), rtol),
                              seeds, seed, 1, progress, blas_threads)
     else:
-        if not picklable:
+        if not shipped:
             raise InvalidArgument("activation", "the sampled method needs a registered "
                                   "activation or a picklable callable")
-        rows = run_seeds(sampled_seed, (recipe, M_T, M_S, tuple(ts), n, dict(opts)),
+        rows = run_seeds(sampled_seed, (work, M_T, M_S, tuple(ts), n, dict(opts)),
                          seeds, seed, w, progress, blas_threads)
     wall = time.perf_counter() - t0
-    return _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows,
-                     theory, theory_teacher, theory_note, w, wall)
-
-
-def _spectrum(spectrum, activation, dim):
-    if spectrum is None:
-        if activation is None:
-            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
-        if dim is None:
-            raise InvalidArgument("dim", "the sphere dimension is required")
-        return SphereSpectrum(activation, dim)
-    if not isinstance(spectrum, Spectrum):
-        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
-    return spectrum
+    return _assemble(method, setting, family, ts, n, seeds, seed, rows, theory,
+                     theory_teacher, theory_note, w, wall)
 
 
 def _sampled_options(**kw):
@@ -257,51 +227,51 @@ def _truncation(spectrum, truncation, M_T, M_S, nu):
     return check_int("truncation", truncation, minimum=1)
 
 
-def _assemble(method, spectrum, tgt, family, M_T, M_S, ts, n, seeds, seed, rows, theory,
-              theory_teacher, theory_note, workers, wall):
-    teacher = summarize([r["teacher_risk"] for r in rows])
-    student = tuple(summarize([r["student_risk"][i] for r in rows])
+def _assemble(method, setting, family, ts, n, seeds, seed, rows, theory, theory_teacher,
+              theory_note, workers, wall):
+    M_T, M_S = setting.teacher_width, setting.student_width
+    teacher = summarize([r.teacher_risk for r in rows])
+    student = tuple(summarize([r.student_risk[i] for r in rows])
                     for i in range(len(ts)))
-    setting = {"target": str(tgt), **spectrum.describe(), **family.describe(),
-               "teacher_width": M_T, "student_width": "inf" if M_S is None else M_S,
-               "n": n}
-    diag = {"workers": workers, "seconds": wall, "error_bound": family.error_bound}
+    diag = {"workers": workers, "seconds": wall, "error_bound": family.error_bound,
+            "family": family.describe()}
     if theory_note:
         diag["theory_note"] = theory_note
     if method == "exact":
-        cond = [r["conditioning"] for r in rows]
+        cond = [r.teacher["conditioning"] for r in rows]
         diag["teacher_conditioning"] = {
             "max_condition": max(c["condition"] for c in cond),
             "discarded": max(c["discarded"] for c in cond)}
         if M_S is None:
-            diag["truncation_bound"] = [max(r["bound"][i] for r in rows)
+            diag["truncation_bound"] = [max(r.bound[i] for r in rows)
                                         for i in range(len(ts))]
-            diag["degrees"] = max(r["student"]["degrees"] for r in rows)
-            diag["bound_met"] = all(r["student"].get("bound_met", True) for r in rows)
+            diag["degrees"] = max(r.student["degrees"] for r in rows)
+            diag["bound_met"] = all(r.student.get("bound_met", True) for r in rows)
             diag["degree_cap"] = K_MAX
         else:
             diag["student_ceiling_risk"] = summarize(
-                [r["student"]["ceiling_risk"] for r in rows]).to_dict(values=False)
+                [r.student["ceiling_risk"] for r in rows]).to_dict(values=False)
             diag["student_seconds"] = {
-                k: float(np.mean([r["student"][f"seconds_{k}"] for r in rows]))
+                k: float(np.mean([r.student[f"seconds_{k}"] for r in rows]))
                 for k in ("gram", "eigen", "total")}
             diag["student_conditioning"] = {
-                "max_condition": max(r["student"]["conditioning"]["condition"]
+                "max_condition": max(r.student["conditioning"]["condition"]
                                      for r in rows),
-                "discarded": max(r["student"]["conditioning"]["discarded"] for r in rows)}
+                "discarded": max(r.student["conditioning"]["discarded"] for r in rows)}
     else:
         diag["heldout_stderr"] = {
-            "teacher": float(np.mean([r["teacher_stderr"] for r in rows])),
-            "student": [float(np.mean([r["student_stderr"][i] for r in rows]))
+            "teacher": float(np.mean([r.teacher_stderr for r in rows])),
+            "student": [float(np.mean([r.student_stderr[i] for r in rows]))
                         for i in range(len(ts))]}
         diag["teacher_training"] = {
-            "converged": sum(bool(r["teacher"]["converged"]) for r in rows),
-            "mean_steps": float(np.mean([r["teacher"]["steps"] for r in rows])),
-            "mean_time": float(np.mean([r["teacher"]["time"] for r in rows])),
-            "step_size": float(np.mean([r["teacher"]["step_size"] for r in rows]))}
-        diag["student_step_size"] = float(np.mean([r["student"]["step_size"]
+            "converged": sum(bool(r.teacher["converged"]) for r in rows),
+            "mean_steps": float(np.mean([r.teacher["steps"] for r in rows])),
+            "mean_time": float(np.mean([r.teacher["time"] for r in rows])),
+            "step_size": float(np.mean([r.teacher["step_size"] for r in rows]))}
+        diag["student_step_size"] = float(np.mean([r.student["step_size"]
                                                    for r in rows]))
     return SimulationResult(
         method=method, setting=setting, times=tuple(ts), teacher_risk=teacher,
-        student_risk=student, theory=theory if M_S is None and n is None else None,
-        theory_teacher_risk=theory_teacher, seeds=seeds, seed=seed, diagnostics=diag)
+        student_risk=student, theory=theory if n is None else None,
+        theory_teacher_risk=theory_teacher, seeds=seeds, seed=seed, n=n,
+        runs=tuple(rows), diagnostics=diag)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Summary", "SimulationResult", "summarize"]
+__all__ = ["Summary", "SeedRun", "SimulationResult", "summarize"]
 
 
 def _num(x):
@@ -54,65 +54,92 @@ def summarize(values) -> Summary:
 
 
 @dataclass(frozen=True)
+class SeedRun:
+    """One draw of the weights: the risks it gave, and what its simulator reports.
+
+    ``teacher`` and ``student`` hold the simulator's diagnostics (conditioning of the
+    solves, degrees summed, training steps, ...); ``bound`` the rigorous bound on the
+    degrees the exact infinite-width student leaves out, per time; the held-out standard
+    errors are those of the practitioner's simulation.
+    """
+
+    teacher_risk: float
+    student_risk: tuple
+    teacher: dict = field(default_factory=dict)
+    student: dict = field(default_factory=dict)
+    bound: tuple | None = None
+    teacher_stderr: float | None = None
+    student_stderr: tuple | None = None
+    seconds: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _clean(dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """A simulation over seeds, with the theory's prediction beside it.
 
-    ``theory`` is the :func:`~w2s_theory._src.theory.risk_curve` result (as a dict) for
-    the same setting when a theory of the simulated student exists (infinite-width
-    student), else ``None``; ``theory_teacher_risk`` is the deterministic-equivalent
-    teacher risk whenever the engine has one. ``diagnostics`` holds the truncation
-    bounds, conditioning and stopping information of the runs (see the simulators).
+    ``setting`` is the simulated :class:`~w2s_theory._src.setting.Setting`; ``theory``
+    the :class:`~w2s_theory._src.theory.RiskCurve` of the same setting where the theory
+    covers the simulated student (not for a student trained on ``n`` samples), else
+    ``None``; ``theory_teacher_risk`` the deterministic-equivalent teacher risk whenever
+    the engine has one. ``runs`` are the per-seed results; ``diagnostics`` holds the
+    truncation bounds, conditioning and stopping information of the runs (see the
+    simulators) and the simulated family's description.
     """
 
     method: str
-    setting: dict
+    setting: object
     times: tuple
     teacher_risk: Summary
     student_risk: tuple
-    theory: dict | None
+    theory: object
     theory_teacher_risk: float | None
     seeds: int
     seed: int
+    n: int | None = None
+    runs: tuple = ()
     diagnostics: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> "SimulationResult":
         return dataclasses.replace(self, **changes)
 
     @property
     def theory_student_risk(self):
-        return None if self.theory is None else tuple(self.theory["student_risk"])
+        return None if self.theory is None else tuple(self.theory.student_risk)
 
     def relative_gaps(self) -> dict | None:
         """``(simulation mean - theory) / theory`` for the teacher and each time."""
         if self.theory_teacher_risk is None:
             return None
-        out = {"teacher_risk": (self.teacher_risk.mean - self.theory_teacher_risk)
-               / self.theory_teacher_risk}
+        out = {"teacher_risk": (self.teacher_risk.mean - float(self.theory_teacher_risk))
+               / float(self.theory_teacher_risk)}
         if self.theory is not None:
-            out["student_risk"] = [(s.mean - th) / th if th else None for s, th in
-                                   zip(self.student_risk, self.theory["student_risk"])]
+            out["student_risk"] = [(s.mean - float(th)) / float(th) if th else None
+                                   for s, th in zip(self.student_risk,
+                                                    self.theory.student_risk)]
         return out
 
     def to_dict(self) -> dict:
-        return {
-            "method": self.method,
-            "setting": self.setting,
-            "times": [float(t) for t in self.times],
-            "seeds": self.seeds,
-            "seed": self.seed,
-            "teacher_risk": self.teacher_risk.to_dict(),
-            "student_risk": [s.to_dict() for s in self.student_risk],
-            "theory": self.theory,
-            "theory_teacher_risk": _num(self.theory_teacher_risk),
-            "relative_gap": self.relative_gaps(),
-            "diagnostics": self.diagnostics,
-            **self.extra,
-        }
+        """Plain values, one key per field (the setting and the theory as their own
+        ``to_dict``), plus the relative gaps."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("setting", "theory", "teacher_risk"):
+                v = None if v is None else v.to_dict()
+            elif f.name == "student_risk" or f.name == "runs":
+                v = [x.to_dict() for x in v]
+            elif f.name == "times":
+                v = [float(t) for t in v]
+            out[f.name] = v
+        out["relative_gap"] = self.relative_gaps()
+        return _clean(out)
 
     def to_json(self) -> str:
         """JSON text (non-finite numbers, such as ``t = inf``, become ``null``)."""
-        return json.dumps(_clean(self.to_dict()), allow_nan=False)
+        return json.dumps(self.to_dict(), allow_nan=False)
 
 
 def _clean(x):

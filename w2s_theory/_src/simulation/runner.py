@@ -16,7 +16,7 @@
   eigendecomposition on an idle machine. The pool is kept for later calls of the same
   size and shut down at exit.
 * Work items are plain picklable tuples; each worker rebuilds (and caches) the feature
-  family from a :class:`Recipe`.
+  family from the :class:`~w2s_theory._src.setting.Setting` (:func:`build_family`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import pickle
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Recipe", "build_family", "seed_streams", "run_seeds", "cpu_count",
+__all__ = ["picklable", "build_family", "seed_streams", "run_seeds", "cpu_count",
            "shutdown_pool", "limit_blas_threads", "blas_threads"]
 
 _BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -46,68 +45,22 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """A picklable description of a spectrum and target, from which workers rebuild the
-    feature family (activations and kernels hold closures that do not pickle)."""
-
-    kind: str                  # "sphere", "finite", "linear-gaussian", "power-law"
-    args: tuple
-    target: object             # a Target
-    truncation: int | None = None
-
-    @classmethod
-    def from_spectrum(cls, spectrum, target, truncation=None) -> "Recipe":
-        from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
-                               SphereSpectrum)
-
-        if isinstance(spectrum, SphereSpectrum):
-            act = spectrum.activation
-            from ..activations import get_activation
-            try:
-                same = get_activation(act.name) is act or get_activation(act.name) == act
-            except Exception:  # noqa: BLE001 - a user name that is not registered
-                same = False
-            return cls("sphere", (act.name if same else act, spectrum.d), target,
-                       truncation)
-        if isinstance(spectrum, LinearGaussianSpectrum):
-            return cls("linear-gaussian", (tuple(float(v) for v in spectrum.variances),),
-                       target, truncation)
-        if isinstance(spectrum, FiniteSpectrum):
-            return cls("finite", (tuple(float(v) for v in spectrum.eigenvalues),
-                                  tuple(spectrum.multiplicities)), target, truncation)
-        if isinstance(spectrum, PowerLawSpectrum):
-            return cls("power-law", (float(spectrum.alpha), float(spectrum.scale)),
-                       target, truncation)
-        raise TypeError(f"cannot describe {spectrum!r}")
-
-    def spectrum(self):
-        from ..spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum,
-                               SphereSpectrum)
-
-        if self.kind == "sphere":
-            return SphereSpectrum(*self.args)
-        if self.kind == "linear-gaussian":
-            return LinearGaussianSpectrum(*self.args)
-        if self.kind == "finite":
-            return FiniteSpectrum(*self.args)
-        return PowerLawSpectrum(*self.args)
-
-    def picklable(self) -> bool:
-        try:
-            pickle.dumps(self)
-            return True
-        except Exception:  # noqa: BLE001 - lambdas, local functions...
-            return False
+def picklable(obj) -> bool:
+    """Whether ``obj`` can be sent to a worker process (user lambdas cannot)."""
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:  # noqa: BLE001 - lambdas, local functions...
+        return False
 
 
 @lru_cache(maxsize=8)
-def build_family(recipe: Recipe):
-    """The feature family of a recipe (cached per process)."""
+def build_family(setting, truncation: int | None = None):
+    """The feature family of a :class:`~w2s_theory._src.setting.Setting` (cached per
+    process: workers receive the setting, which pickles, and rebuild the family once)."""
     from .families import make_family
 
-    spectrum = recipe.spectrum()
-    return make_family(spectrum, recipe.target.bind(spectrum), recipe.truncation)
+    return make_family(setting.spectrum, setting.bound_target, truncation)
 
 
 def seed_streams(seed_seq: np.random.SeedSequence):

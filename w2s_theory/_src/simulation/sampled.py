@@ -48,6 +48,7 @@ import math
 
 import numpy as np
 
+from .results import SeedRun
 from .runner import build_family, seed_streams
 
 __all__ = ["SampledOptions", "sampled_seed", "train_teacher", "step_size"]
@@ -309,9 +310,9 @@ def _kernel_apply(family, X, C, c, rows=2048):
 # One seed
 
 
-def sampled_seed(recipe, teacher_width, student_width, times, n, opts, seed_seq):
+def sampled_seed(work, teacher_width, student_width, times, n, opts, seed_seq):
     """One seed of the practitioner's simulation (a picklable work item)."""
-    family = build_family(recipe)
+    family = build_family(*work)
     rng_T, rng_S, rng_X = seed_streams(seed_seq)
     W_T = family.sample_weights(teacher_width, rng_T)
     W_S = None if student_width is None else family.sample_weights(student_width, rng_S)
@@ -338,6 +339,6 @@ def sampled_seed(recipe, teacher_width, student_width, times, n, opts, seed_seq)
     back = np.empty(len(order), dtype=int)
     back[order] = np.arange(len(order))            # results in the caller's order
     risks = [risks[i] for i in back]
-    return {"teacher_risk": L_T, "teacher_stderr": se_T,
-            "student_risk": [r for r, _ in risks], "student_stderr": [s for _, s in risks],
-            "teacher": tinfo, "student": sinfo}
+    return SeedRun(teacher_risk=L_T, student_risk=tuple(r for r, _ in risks),
+                   teacher=tinfo, student=sinfo, teacher_stderr=se_T,
+                   student_stderr=tuple(s for _, s in risks))

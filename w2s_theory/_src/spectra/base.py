@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..precision import FLOAT64, Precision
+from ..precision import FLOAT64, Precision, takes_precision
 
 __all__ = ["Blocks", "TailMoments", "Spectrum"]
 
@@ -69,7 +69,21 @@ def _mp_ninf():
 
 
 class Spectrum(ABC):
-    """Eigenvalues and multiplicities of a kernel, with summable tails."""
+    """Eigenvalues and multiplicities of a kernel, with summable tails.
+
+    Every method's ``precision`` takes ``None``, a number of digits or a
+    :class:`~w2s_theory._src.precision.Precision` (:func:`takes_precision`).
+    """
+
+    #: methods whose ``precision`` argument is converted (in every subclass)
+    _PRECISION_METHODS = ("blocks", "tail_moments", "log_lambda_bar", "log_trace",
+                          "start_for", "coefficients")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls._PRECISION_METHODS:
+            if name in cls.__dict__:
+                setattr(cls, name, takes_precision(cls.__dict__[name]))
 
     #: short machine-readable kind ("sphere", "linear-gaussian", "finite", "power-law")
     kind: str = "abstract"
@@ -100,6 +114,7 @@ class Spectrum(ABC):
     def rank(self):
         """Number of eigendirections with ``lambda > 0`` (``None`` if infinite)."""
 
+    @takes_precision
     def log_trace(self, precision: Precision = FLOAT64):
         """``log sum_k N_k lambda_k`` (the kernel's trace ``kappa(1)`` on the sphere)."""
         K = self.min_tail_start
@@ -110,6 +125,7 @@ class Spectrum(ABC):
                                     np.asarray([t.log_mass], dtype=b.log_lam.dtype)])
             return precision.logsumexp(parts)
 
+    @takes_precision
     def start_for(self, log_threshold, precision: Precision = FLOAT64, start: int = 0) -> int:
         """Smallest ``K >= start`` (and >= min_tail_start) with lambda_bar(K) <= threshold.
 

@@ -321,15 +321,18 @@ def class_tail_sums(base, step, qs, j0, precision: Precision):
     """``[(log sum_{j >= j0} exp(base + q step), rel_error)]`` in the working precision."""
     if precision.is_float:
         return numpy_tail_sums(base, step, qs, j0)
-    with precision.context(extra_digits=5):
-        res = tail_sums(base, step, qs, j0) if j0 > 0 else _tail_from_zero(base, step, qs)
+    dps = precision.working_digits + 5
+    res = tail_sums(base, step, qs, j0, dps=dps) if j0 > 0 else \
+        _tail_from_zero(base, step, qs, dps)
+    with mpmath.workdps(dps):
         return [(mpmath.log(v) if v > 0 else mpmath.ninf,
                  float(e / v) if v > 0 else 0.0) for v, e in res]
 
 
-def _tail_from_zero(base, step, qs):
+def _tail_from_zero(base, step, qs, dps):
     """Sums from ``j = 0``: the first term explicitly, then :func:`tail_sums` from 1."""
-    b0 = base.log_value(0)
-    s0 = step.log_value(0) if step is not None else 0     # no step: plain sums (q = 0)
-    rest = tail_sums(base, step, qs, 1)
-    return [(mpmath.exp(b0 + q * s0) + v, e) for q, (v, e) in zip(qs, rest)]
+    rest = tail_sums(base, step, qs, 1, dps=dps)
+    with mpmath.workdps(dps):
+        b0 = base.log_value(0)
+        s0 = step.log_value(0) if step is not None else 0  # no step: plain sums (q = 0)
+        return [(mpmath.exp(b0 + q * s0) + v, e) for q, (v, e) in zip(qs, rest)]

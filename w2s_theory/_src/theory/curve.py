@@ -16,25 +16,27 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from ..errors import InvalidArgument, check_digits, check_int
-from ..precision import FLOAT64, Precision, number_formatter
-from ..spectra import SphereSpectrum, Spectrum
-from ..targets import IrreducibleFloorWarning, parse_target
+from ..errors import InvalidArgument
+from ..precision import FLOAT64, number_formatter
+from ..setting import Setting
+from ..targets import IrreducibleFloorWarning
 from .stopping import search_optimum
 from .student import student_risk
 from .table import build_table, series_plan, time_plan
 from .teacher import solve_log_nu, teacher_sums
 
-__all__ = ["RiskCurve", "risk_curve", "check_times"]
+__all__ = ["RiskCurve", "risk_curve", "setting_of"]
 
 
 @dataclass(frozen=True)
 class RiskCurve:
     """Result of :func:`risk_curve` (immutable; ``.replace(...)``, ``.to_dict()``)."""
 
-    setting: dict
+    setting: Setting
     digits: int | None
     teacher_width: int
+    student_width: int | None
+    student_ceiling_risk: object
     nu_teacher: object
     teacher_risk: object
     target_energy: object
@@ -65,9 +67,11 @@ class RiskCurve:
         conv = number_formatter(self.digits if as_strings else None)
         opt = None if self.optimal_student_risk is None else conv
         return {
-            "setting": self.setting,
+            "setting": self.setting.to_dict(),
             "digits": self.digits,
             "teacher_width": self.teacher_width,
+            "student_width": "inf" if self.student_width is None else self.student_width,
+            "student_ceiling_risk": conv(self.student_ceiling_risk),
             "nu_teacher": conv(self.nu_teacher),
             "teacher_risk": conv(self.teacher_risk),
             "target_energy": conv(self.target_energy),
@@ -95,37 +99,18 @@ class RiskCurve:
         return json.dumps(self.to_dict(as_strings), allow_nan=False)
 
 
-def check_times(times, precision: Precision):
-    """Validate a vector of stopping times (>= 0; ``inf`` allowed)."""
-    if times is None:
-        return []
-    if isinstance(times, str):
-        times = [s for s in times.split(",") if s.strip()]
-    if np.ndim(times) == 0:
-        times = [times]
-    out = []
-    for t in times:
-        try:
-            v = mpmath.mpf(t) if not precision.is_float else float(t)
-        except (TypeError, ValueError):
-            raise InvalidArgument("times", f"not a number: {t!r}") from None
-        if v != v:
-            raise InvalidArgument("times", "times must be numbers, got nan")
-        if v < 0:
-            raise InvalidArgument("times", f"times must be >= 0, got {t!r}")
-        out.append(v)
-    return out
-
-
-def _resolve(spectrum, activation, dim, target):
-    if spectrum is None:
-        if activation is None:
-            raise InvalidArgument("activation", "give a spectrum, or an activation and dim")
-        spectrum = SphereSpectrum(activation, dim)
-    elif not isinstance(spectrum, Spectrum):
-        raise InvalidArgument("spectrum", f"expected a Spectrum, got {spectrum!r}")
-    t = parse_target(target)
-    return spectrum, t.bind(spectrum), t
+def setting_of(setting=None, /, **given):
+    """The :class:`~w2s_theory._src.setting.Setting` of an entry point's arguments: a
+    setting (with ``given`` keys replaced), or one built from keyword arguments (``None``
+    values are "not given"). ``spectrum`` may be a Spectrum object or a setting."""
+    if isinstance(given.get("spectrum"), Setting):
+        setting = given.pop("spectrum")
+    given = {k: v for k, v in given.items() if v is not None}
+    if setting is None:
+        return Setting.from_values(given)
+    if not isinstance(setting, Setting):
+        raise InvalidArgument("setting", f"expected a Setting, got {setting!r}")
+    return setting.replace(**given) if given else setting
 
 
 def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=None):
@@ -177,23 +162,35 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
     raise ArithmeticError("could not place the spectral cut")
 
 
-def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, *,
-               activation=None, dim=None, digits=None, optimal_stopping=True,
-               search_range=None) -> RiskCurve:
-    r"""Teacher and infinite-width student risks (``THEORY.md`` section 3).
+def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
+               setting=None, optimal_stopping=True, search_range=None,
+               **keywords) -> RiskCurve:
+    r"""Teacher and student risks (``THEORY.md`` sections 3 and 3b).
+
+    The setting is given either as a :class:`~w2s_theory._src.setting.Setting`
+    (``risk_curve(setting)``, or ``setting=``; other arguments then replace its keys) or
+    by its keys as keyword arguments (see :data:`~w2s_theory._src.setting.PARAMS`).
 
     Parameters
     ----------
-    spectrum : Spectrum, optional
-        The feature family; or give ``activation`` and ``dim`` for features on the sphere.
+    spectrum : Spectrum or Setting, optional
+        The feature family; or give ``activation`` and ``dim`` for features on the
+        sphere, ``variances``, ``eigenvalues``, or ``power_law``.
     target : str or Target
-        ``degree:1``, ``energies:0=0.5,1=1``, ``single-index:relu``, sums with ``+``.
+        ``degree:1`` (default), ``energies:0=0.5,1=1``, ``single-index:relu``, sums with
+        ``+``.
     teacher_width : int
-        :math:`M_T`, a positive integer.
-    times : sequence of float
-        Stopping times of the student (``>= 0``; ``inf`` allowed).
-    digits : int, optional
+        :math:`M_T`, a positive integer (default 100).
+    times : sequence
+        Stopping times of the student (``>= 0``; ``inf`` allowed). Decimal strings and
+        fractions are exact at any precision.
+    digits : int or Precision, optional
         ``None`` for float64, or the number of significant digits (>= 15).
+    optimal_stopping : bool
+        Search for the optimal stopping time :math:`t^*` (certified).
+    search_range : (float, float), optional
+        Where to search for :math:`t^*` (default :math:`(10^{-3}/\lambda_{max},
+        10^4/\nu)`).
 
     >>> c = risk_curve(activation="relu", dim=6, target="degree:1", teacher_width=100,
     ...                times=[0, float("inf")])
@@ -202,16 +199,15 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
     >>> bool(abs(c.student_risk[1] - c.teacher_risk) < 1e-12)     # L_S(inf) = L_T
     True
     """
-    digits = check_digits("digits", digits)
-    precision = Precision(digits)
-    M = check_int("teacher_width", teacher_width, minimum=1)
-    spectrum, bt, tgt = _resolve(spectrum, activation, dim, target)
-    rank = spectrum.rank()
-    if rank is not None and M >= rank:
-        raise InvalidArgument(
-            "teacher_width", f"must be below the number of non-zero eigendirections of "
-            f"the kernel ({rank}); at {M} the teacher fits every direction exactly")
-    ts = check_times(times, precision)
+    setting = setting_of(setting, spectrum=spectrum, target=target,
+                         teacher_width=teacher_width, times=times, **keywords)
+    if setting.student_width is not None or setting.lr is not None:  # TODO(issue 11)
+        raise InvalidArgument("student_width", "finite student: being wired in")
+    precision = setting.precision
+    digits = precision.digits
+    spectrum, bt, M = setting.spectrum, setting.bound_target, setting.teacher_width
+    with precision.context():
+        ts = [precision.scalar(t) for t in (setting.times or ())]
     finite_ts = [float(t) for t in ts if math.isfinite(float(t))]
     # 1. float64 pass: nu, the search range for t*, and the cut K
     table, log_nu = _choose_table(spectrum, bt, M, None, FLOAT64)
@@ -246,20 +242,20 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
         else:
             ls, err = precision.array([]), np.array([])
         L_T = teacher.teacher_risk
+        # the ceiling: the same student trained on f* (infinitely wide: the floor)
+        ceiling = floor
         gains = [L_T - x for x in ls]
-        pgrs = [g / L_T for g in gains]
+        pgrs = [_ratio(g, L_T - ceiling, precision) for g in gains]
         if optimal_stopping:
             t_star, l_star, wins, search = search_optimum(table, teacher, t_lo, t_hi,
                                                              precision)
             g_star = L_T - l_star
-            pgr_star = g_star / L_T
+            pgr_star = _ratio(g_star, L_T - ceiling, precision)
         else:
             t_star = l_star = g_star = pgr_star = None
             wins, search = (), {}
         nu_out = precision.exp(log_nu) if not precision.is_float else float(np.exp(log_nu))
-    from ..bounds import alpha_from_time, student_lower_bound, pgr_upper_bound, \
-        gain_upper_bound
-    lb, gub, pub = _bounds(ts, L_T, energy, floor, lam_max, precision)
+    lb, gub, pub = _bounds(ts, L_T, energy, ceiling, lam_max, precision)
     diag = {"K": table.K, "series_terms": table.Q,
             "lambda_bar_over_nu": float(np.exp(float(table.spec_tail.log_lambda_bar)
                                                - float(log_nu))) if table.has_tail else 0.0,
@@ -267,9 +263,9 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
     errb = {"teacher_risk": teacher.error,
             "student_risk": float(np.max(err)) if len(err) else 0.0,
             "tail_moments": max(table.spec_tail.rel_error, table.tgt_tail.rel_error)}
-    setting = {"target": str(tgt), **spectrum.describe(), "teacher_width": M}
     return RiskCurve(
-        setting=setting, digits=digits, teacher_width=M, nu_teacher=nu_out,
+        setting=setting, digits=digits, teacher_width=M, student_width=None,
+        student_ceiling_risk=ceiling, nu_teacher=nu_out,
         teacher_risk=L_T, target_energy=energy, floor=floor, times=tuple(ts),
         student_risk=tuple(ls), gain=tuple(gains), pgr=tuple(pgrs), optimal_time=t_star,
         optimal_student_risk=l_star, win_intervals=tuple(wins), lower_bound=lb,
@@ -277,7 +273,14 @@ def risk_curve(spectrum=None, target="degree:1", teacher_width=100, times=None, 
         optimal_pgr=pgr_star, error_bound=errb, diagnostics=diag)
 
 
-def _bounds(ts, L_T, energy, floor, lam_max, precision):
+def _ratio(gain, gap, precision):
+    """PGR: ``gain / gap``, undefined (nan) when there is no gap to recover."""
+    if gap > 0:
+        return gain / gap
+    return float("nan") if precision.is_float else mpmath.nan
+
+
+def _bounds(ts, L_T, energy, ceiling, lam_max, precision):
     """The student lower bound per time, and the gain and PGR upper bounds (alpha = 1)."""
     from .. import bounds as B
 
@@ -289,7 +292,8 @@ def _bounds(ts, L_T, energy, floor, lam_max, precision):
         for t in ts:
             alpha = B.alpha_from_time(conv(t), conv(lam_max)) if digits is None else \
                 1 - mpmath.exp(-t * lam_max)
-            lb.append(B.student_lower_bound(lt, en, alpha, digits=digits))
-        gub = B.gain_upper_bound(lt, en, 1, digits=digits)
-        pub = B.pgr_upper_bound(lt, en, 1, digits=digits)
+            lb.append(B.student_lower_bound(lt, en, alpha, precision=precision))
+        gub = B.gain_upper_bound(lt, en, 1, precision=precision)
+        pub = B.pgr_upper_bound(lt, en, 1, ceiling_risk=conv(ceiling),
+                                precision=precision) if ceiling < L_T else None
     return tuple(lb), gub, pub

@@ -30,14 +30,15 @@ from .sampled import SampledOptions, sampled_seed
 __all__ = ["simulate", "exact_seed"]
 
 
-def exact_seed(work, teacher_width, student_width, times, rtol, seed_seq):
+def exact_seed(work, teacher_width, student_width, times, rtol, lr, seed_seq):
     """One seed of the exact simulation (a picklable work item: ``work`` is the setting
-    and the truncation, from which the worker builds the feature family)."""
+    and the truncation, from which the worker builds the feature family; ``times`` are
+    step counts when ``lr`` is given)."""
     return _exact_with_family(build_family(*work), teacher_width, student_width, times,
-                              rtol, seed_seq)
+                              rtol, lr, seed_seq)
 
 
-def _exact_with_family(family, teacher_width, student_width, times, rtol, seed_seq):
+def _exact_with_family(family, teacher_width, student_width, times, rtol, lr, seed_seq):
     rng_T, rng_S, _ = seed_streams(seed_seq)
     t0 = time.perf_counter()
     W_T = family.sample_weights(teacher_width, rng_T)
@@ -45,11 +46,11 @@ def _exact_with_family(family, teacher_width, student_width, times, rtol, seed_s
     t1 = time.perf_counter()
     bounds = None
     if student_width is None:
-        risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol)
+        risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol, lr=lr)
         bounds = tuple(float(b) for b in bounds)
     else:
         W_S = family.sample_weights(student_width, rng_S)
-        risks, info = finite_student(family, W_T, fit, W_S, times)
+        risks, info = finite_student(family, W_T, fit, W_S, times, lr=lr)
     return SeedRun(teacher_risk=fit.teacher_risk,
                    student_risk=tuple(float(r) for r in risks),
                    teacher={"conditioning": fit.conditioning}, student=info, bound=bounds,
@@ -83,7 +84,8 @@ def _workers(requested, seeds, need_bytes, heavy):
 def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
              times=None, *, setting=None, method="exact", seeds=10, seed=0, n=None,
              workers=None, progress=None, truncation=None, rtol=1e-6, batch_size=None,
-             test_size=None, lr=None, stop_rtol=None, max_steps=None, student_lr=None,
+             test_size=None, teacher_lr=None, stop_rtol=None, max_steps=None,
+             student_lr=None,
              student_batch_size=None, blas_threads=1, optimal_stopping=True,
              **keywords):
     r"""Simulate teacher and student over ``seeds`` draws of the weights.
@@ -108,9 +110,11 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
         of ``M_T nu``, memory and time permitting; reported).
     rtol
         Relative accuracy of the infinite-width student's degree sums (exact method).
-    lr, stop_rtol, max_steps, student_lr, batch_size, student_batch_size, test_size
-        The practitioner's simulation: its step sizes (default: from the kernel's top
-        eigenvalue), stopping rule, batch sizes and held-out inputs.
+    teacher_lr, stop_rtol, max_steps, student_lr, batch_size, student_batch_size, test_size
+        The practitioner's simulation: its relative step sizes (default: from the
+        kernel's top eigenvalue), stopping rule, batch sizes and held-out inputs. (The
+        setting's ``lr`` and ``steps`` are gradient descent of the student, simulated by
+        the exact method.)
     optimal_stopping
         Passed to the theory (:func:`risk_curve`): ``False`` skips its search for the
         optimal stopping time (the theory's ``optimal_time`` is then ``None``).
@@ -119,17 +123,22 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
         default). Workers always use one. Multithreaded OpenBLAS on busy cores can be
         far slower than one thread, hence the default.
     """
-    if lr is not None and not isinstance(lr, (int, float, str)):
-        raise InvalidArgument("lr", f"must be a number, got {lr!r}")
     setting = setting_of(setting, spectrum=spectrum, target=target,
                          teacher_width=teacher_width, times=times, **keywords,
                          **({"student_width": student_width}
                             if student_width is not None else {}))
     spectrum, bt = setting.spectrum, setting.bound_target
     M_T, M_S = setting.teacher_width, setting.student_width
-    if not setting.times:
+    if not setting.times and not setting.steps:
         raise InvalidArgument("times", "give at least one time")
-    ts = [float(t) for t in setting.times]
+    # gradient descent: the simulators take step counts, results are at lr * steps
+    lr = None if setting.lr is None else float(setting.lr)
+    points = [float(k) for k in (setting.steps if lr is not None else setting.times)]
+    ts = [float(t) for t in setting.training_times()]
+    if lr is not None and method == "sampled":
+        raise InvalidArgument("lr", "the sampled simulation trains by SGD with its own "
+                              "step size (student_lr): give times, or use the exact "
+                              "method for gradient descent with this learning rate")
     seeds = check_int("seeds", seeds, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     if method not in ("exact", "sampled"):
@@ -144,7 +153,7 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
     rtol = float(check_real("rtol", rtol, minimum=0, strict_min=True))
     if blas_threads is not None:
         blas_threads = check_int("blas_threads", blas_threads, minimum=1)
-    opts = _sampled_options(batch_size=batch_size, test_size=test_size, lr=lr,
+    opts = _sampled_options(batch_size=batch_size, test_size=test_size, lr=teacher_lr,
                             rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
                             student_batch_size=student_batch_size)
     _check_memory(method, M_T, M_S, n, opts)          # before anything is allocated
@@ -170,11 +179,12 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
     t0 = time.perf_counter()
     if method == "exact":
         if shipped:
-            rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(ts), rtol), seeds, seed,
-                             w, progress, blas_threads)
+            rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(points), rtol, lr),
+                             seeds, seed, w, progress, blas_threads)
         else:                       # user callables: in-process, same seed streams
-            rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(ts), rtol),
-                             seeds, seed, 1, progress, blas_threads)
+            rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(points), rtol,
+                                                  lr), seeds, seed, 1, progress,
+                             blas_threads)
     else:
         if not shipped:
             raise InvalidArgument("activation", "the sampled method needs a registered "
@@ -191,7 +201,8 @@ def _sampled_options(**kw):
     for key in ("batch_size", "test_size", "student_batch_size"):
         opts[key] = check_int(key, opts[key], minimum=2)
     opts["max_steps"] = check_int("max_steps", opts["max_steps"], minimum=1)
-    for key, name in (("lr", "lr"), ("student_lr", "student_lr"), ("rtol", "stop_rtol")):
+    for key, name in (("lr", "teacher_lr"), ("student_lr", "student_lr"),
+                      ("rtol", "stop_rtol")):
         opts[key] = float(check_real(name, opts[key], minimum=0, strict_min=True))
     return opts
 

@@ -53,7 +53,8 @@ import numpy as np
 from .families import GaussianFamily, SphereFamily
 from .linalg import SymmetricEigen
 
-__all__ = ["TeacherFit", "fit_teacher", "infinite_student", "finite_student", "K_MAX"]
+__all__ = ["TeacherFit", "fit_teacher", "infinite_student", "finite_student", "learned",
+           "K_MAX"]
 
 _EPS = np.finfo(float).eps
 #: Largest number of degrees summed explicitly for the infinite-width student.
@@ -90,23 +91,39 @@ def fit_teacher(family, W) -> TeacherFit:
 # Infinite-width student
 
 
-def _alphas(times, lam):
-    """``alpha_k(t) = 1 - exp(-t lambda_k)`` as a ``(T, K)`` array (``t = inf`` -> 1)."""
-    t = np.asarray(times, dtype=float)[:, None]
-    lam = np.asarray(lam, dtype=float)[None, :]
-    with np.errstate(invalid="ignore"):
-        out = -np.expm1(-t * lam)
+def learned(points, s, lr=None):
+    r"""The training filter :math:`h(s)` at eigenvalues ``s`` of the student's kernel, as
+    a ``(T, len(s))`` array: :math:`1 - e^{-ts}` for gradient flow run for the times
+    ``points`` (``lr=None``), or :math:`1 - (1 - \eta s)^k` for ``k`` steps of gradient
+    descent with learning rate :math:`\eta` (``points`` are the step counts). An
+    infinite time or step count gives 1 where ``s > 0``; ``s = 0`` is never learned.
+
+    >>> bool(learned([1.0], [2.0])[0, 0] == 1 - np.exp(-2.0))
+    True
+    >>> bool(learned([3], [0.5], lr=0.5)[0, 0] == 1 - 0.75 ** 3)
+    True
+    """
+    t = np.asarray(points, dtype=float)[:, None]
+    lam = np.asarray(s, dtype=float)[None, :]
+    with np.errstate(invalid="ignore", over="ignore"):
+        if lr is None:
+            out = -np.expm1(-t * lam)
+        else:
+            out = 1 - np.where(np.isinf(t), 0.0, (1 - lr * lam) ** np.where(np.isinf(t),
+                                                                             0.0, t))
     return np.where(lam > 0, np.where(np.isinf(t), 1.0, out), 0.0)
 
 
-def _block_risks(times, lam, E, X, B):
-    al = _alphas(times, lam)
+def _block_risks(times, lam, E, X, B, lr=None):
+    al = learned(times, lam, lr)
     return np.sum(al * al * E - 2 * al * X + B, axis=1)
 
 
-def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MAX):
-    """``(risks, bounds, info)``: the infinite-width student's risk at each time, a
-    rigorous bound on the omitted degrees, and diagnostics."""
+def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MAX,
+                     lr=None):
+    """``(risks, bounds, info)``: the infinite-width student's risk at each time (or,
+    with ``lr``, after each number of gradient-descent steps), a rigorous bound on the
+    omitted degrees, and diagnostics."""
     times = [float(t) for t in times]
     if isinstance(family, GaussianFamily):
         s = family.coordinate_sums(W, fit.a)
@@ -114,20 +131,21 @@ def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MA
         E = lam * s * s
         X = np.sqrt(lam) * s * family.alpha
         B = family.alpha ** 2
-        risks = _block_risks(times, lam, E, X, B) + family.omitted_target_energy
+        risks = _block_risks(times, lam, E, X, B, lr) + family.omitted_target_energy
         risks = np.where(np.isinf(times), fit.teacher_risk, risks)
         resid = fit.energy - float(E.sum())
         return risks, np.zeros(len(times)), {"degrees": int(family.D),
                                             "energy_residual": resid}
     if not isinstance(family, SphereFamily):                       # pragma: no cover
         raise TypeError(family)
-    return _sphere_student(family, W, fit, times, rtol, k_max)
+    return _sphere_student(family, W, fit, times, rtol, k_max, lr)
 
 
-def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max):
+def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None):
     m = len(W)
     finite = [t for t in times if math.isfinite(t)]
-    K = family.start_degree(max(finite, default=0.0), k_max)
+    # the degrees needed depend on the training time (lr * steps for gradient descent)
+    K = family.start_degree(max(finite, default=0.0) * (lr or 1.0), k_max)
     sums = family.degree_sums(W, fit.a)
     while True:
         q, r = sums.extend(K)
@@ -142,13 +160,14 @@ def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max):
         E_tail = max(resid, 0.0) + delta
         B_tail = max(fit.target_energy - float(B.sum()), 0.0)
         lam_bar = tab["lam_bar"]
-        risks = _block_risks(times, lam, E, X, B) + B_tail
+        risks = _block_risks(times, lam, E, X, B, lr) + B_tail
         bounds = np.zeros(len(times))
         for i, t in enumerate(times):
             if math.isinf(t):
                 risks[i] = fit.teacher_risk
                 continue
-            ab = -math.expm1(-t * lam_bar)
+            # the filter is increasing in lambda below 1/lr: lam_bar bounds the tail's
+            ab = -math.expm1(-t * lam_bar) if lr is None else 1 - (1 - lr * lam_bar) ** t
             bounds[i] = ab * ab * E_tail + 2 * ab * math.sqrt(E_tail * B_tail)
         ok = all(bd <= rtol * max(abs(v), 1e3 * delta) for bd, v in zip(bounds, risks))
         if ok or K >= k_max:
@@ -162,8 +181,10 @@ def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max):
 # Finite-width student
 
 
-def finite_student(family, W_T, fit: TeacherFit, W_S, times):
-    """``(risks, info)`` of the width-``M_S`` student trained on the teacher, exactly."""
+def finite_student(family, W_T, fit: TeacherFit, W_S, times, lr=None):
+    """``(risks, info)`` of the width-``M_S`` student trained on the teacher, exactly:
+    by gradient flow for the ``times``, or (``lr``) by gradient descent for the step
+    counts ``times``."""
     M_S = len(W_S)
     t0 = time.perf_counter()
     y = family.gram_times(W_S, W_T, fit.a)
@@ -183,10 +204,14 @@ def finite_student(family, W_T, fit: TeacherFit, W_S, times):
         t = float(t)
         if math.isinf(t):
             g = np.where(keep, 1.0 / np.where(keep, mu, 1.0), 0.0)
-        else:
+        elif lr is None:
             x = t * mu / M_S
             with np.errstate(invalid="ignore", divide="ignore"):
                 g = np.where(mu > 0, -np.expm1(-x) / np.where(mu > 0, mu, 1.0), t / M_S)
+        else:
+            h = learned([t], mu / M_S, lr)[0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = np.where(mu > 0, h / np.where(mu > 0, mu, 1.0), lr * t / M_S)
         risks.append(E + float(np.sum(mu * g * g * z * z - 2 * g * z * qv)))
     inv = np.where(keep, 1.0 / np.where(keep, mu, 1.0), 0.0)
     ceiling = E - float(np.sum(qv * qv * inv))

@@ -237,9 +237,11 @@ def test_u_density_normalized_and_second_moment_30_digits(d):
     # analytic inside (-1, 1) with algebraic end behaviour (an integrable 1/sqrt(1-u^2)
     # at d = 2), where tanh-sinh converges double-exponentially. Its nodes come within
     # 10^-D of +-1 at D working digits, where 1 - u^2 is only known to relative 10^-D/dist;
-    # at d = 2 this costs ~sqrt(10^-D) of mass, so D = 60 (1e-30) for a 1e-25 tolerance.
-    p = Precision(30)
-    with p.context(), mpmath.workdps(60):
+    # at d = 2 this costs ~sqrt(10^-D) of mass, so D = 60 (1e-30) for a 1e-25 tolerance;
+    # the density works at its own precision (it rounds its input to it), so it gets 10
+    # digits more than the nodes, or nodes within 10^-D of +-1 would round onto them.
+    p = Precision(60)
+    with mpmath.workdps(60):
         f = lambda x: u_density(x, d, p)  # noqa: E731
         total = mpmath.quad(f, [-1, 0, 1])
         m2 = mpmath.quad(lambda x: x * x * f(x), [-1, 0, 1])

@@ -501,6 +501,11 @@ class Setting:
             changes = {"times": None, **changes}
         return dataclasses.replace(self, **changes)
 
+    def __reduce__(self):
+        # pickled by its keys (worker processes rebuild the spectrum, which may hold
+        # closures that do not pickle)
+        return (_rebuild, ({k: getattr(self, k) for k in PARAMS},))
+
     def _features(self) -> dict:
         return {k: getattr(self, k) for k in FEATURE_KEYS}
 
@@ -570,6 +575,10 @@ class Setting:
             raise relabel(exc, label) from None
 
 
+def _rebuild(keys: dict) -> Setting:
+    return Setting(**keys)
+
+
 def _name(activation) -> str:
     return activation if isinstance(activation, str) else activation.name
 
@@ -589,6 +598,8 @@ def _plain(key, v):
 def _plain_number(x):
     if isinstance(x, bool) or isinstance(x, int):
         return x
+    if isinstance(x, Fraction):                      # exact: "1/3" reads back as 1/3
+        return int(x) if x.denominator == 1 else str(x)
     f = float(x)
     if math.isinf(f):
         return "inf"

@@ -184,13 +184,14 @@ def gegenbauer(k_max: int, u, d: int, precision: Precision = FLOAT64):
     d = check_dim(d)
     k_max = check_int("k_max", k_max, minimum=0)
     p = precision
-    u = p.array(u)
-    out = np.empty((k_max + 1,) + u.shape, dtype=u.dtype)
-    out[0] = p.scalar(1) + 0 * u
-    if k_max >= 1:
-        out[1] = u
-    for k in range(1, k_max):
-        out[k + 1] = ((2 * k + d - 2) * u * out[k] - k * out[k - 1]) / (k + d - 2)
+    with p.context():
+        u = np.asarray(p.array(u), dtype=float if p.is_float else object)  # 0-d too
+        out = np.empty((k_max + 1,) + u.shape, dtype=u.dtype)
+        out[0] = p.scalar(1) + 0 * u
+        if k_max >= 1:
+            out[1] = u
+        for k in range(1, k_max):
+            out[k + 1] = ((2 * k + d - 2) * u * out[k] - k * out[k - 1]) / (k + d - 2)
     return out
 
 
@@ -234,9 +235,10 @@ def u_density(u, d: int, precision: Precision = FLOAT64):
     """
     d = check_dim(d)
     p = precision
-    u = p.array(u)
-    one_minus = p.log1p(-u * u)
-    return p.exp(log_u_normalizer(d, p) + (p.scalar(d - 3) / 2) * one_minus)
+    with p.context():
+        u = p.array(u)
+        one_minus = p.log1p(-u * u)
+        return p.exp(log_u_normalizer(d, p) + (p.scalar(d - 3) / 2) * one_minus)
 
 
 def sample_sphere(n: int, d: int, rng: np.random.Generator) -> np.ndarray:

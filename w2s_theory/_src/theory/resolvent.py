@@ -1,0 +1,527 @@
+r"""The finite-width student's kernel: resolvent equivalent, edges, and :math:`E\,e^{-tK_S}`.
+
+``THEORY.md`` section 3b. The student's kernel :math:`K_S = M_S^{-1}\sum_i \phi_i\otimes
+\phi_i` has mean :math:`\Sigma` (eigenvalue :math:`\lambda_k`, multiplicity :math:`N_k`).
+Its resolvent has the deterministic equivalent (Couillet and Liao 2022, ch. 2; Bach 2023)
+
+.. math:: E(K_S - z)^{-1} \simeq \bar Q(z) = \Big(\frac{\Sigma}{1 + \delta(z)} - z\Big)^{-1},
+          \qquad \delta = \frac{1}{M_S}\sum_k \frac{N_k\lambda_k}{\lambda_k/(1+\delta) - z}.
+
+With :math:`\kappa(z) = -z(1 + \delta(z))` this is
+
+.. math:: \mathrm{df}(\kappa) := \sum_k \frac{N_k\lambda_k}{\lambda_k + \kappa}
+          = M_S\Big(1 + \frac{z}{\kappa}\Big), \qquad
+          \bar Q_k(z) = \frac{\kappa/(-z)}{\lambda_k + \kappa},
+
+equivalently :math:`z(\kappa) = \kappa(\mathrm{df}(\kappa)/M_S - 1)`, explicit. At
+:math:`z = -a < 0` the root is the unique :math:`\kappa > a` (ridge regression; as
+:math:`a \to 0`, :math:`\kappa \to \nu_S` with :math:`\mathrm{df}(\nu_S) = M_S`, the
+teacher's width equation at the student's width); off the real axis the branch is the
+continuation from that point along the contour, checked by :math:`\mathrm{Im}\,\delta
+\ge 0` where :math:`\mathrm{Im}\,z > 0` (:math:`\bar Q_k` is the Stieltjes transform of
+a probability measure :math:`\mu_k`).
+
+Then :math:`e_k(t) = \int e^{-tx} d\mu_k(x)`, the equivalent of
+:math:`E[e^{-tK_S}]` on block ``k``, is a contour integral (:mod:`.contour`): for every
+eigenvalue :math:`\lambda`,
+
+.. math:: e(t; \lambda) = \mathrm{Re}\sum_j \frac{w_j(t)}{\lambda + \kappa_j},
+
+with complex weights :math:`w_j` (the rule, :math:`e^{-tz_j}`, :math:`\kappa_j/(-z_j)`,
+:math:`dz/du`). Everything is computed in variables scaled by the contour's size
+:math:`a` (:math:`\lambda/a`, :math:`\kappa/a`, :math:`z/a`), from the table's logarithms,
+so nothing under- or overflows even for :math:`\nu \sim 10^{-100}`. The spectral tail
+(:math:`\lambda \le \bar\lambda`) enters as moments: in the equation,
+:math:`\sum_{k\ge K} N_k\lambda_k/(\lambda_k+\kappa) = \frac{T_1}{\kappa}\sum_q
+(-\bar\lambda/\kappa)^q m_{q+1}`, and in :math:`e`, :math:`1/(\bar\lambda y + \kappa_j)
+= \sum_q (-\bar\lambda y)^q/\kappa_j^{q+1}` gives the coefficients of
+:math:`e(t;\bar\lambda y) = \sum_q c_q(t) y^q`. Both truncations are geometric in
+:math:`\bar\lambda/|\kappa_j|` and reported.
+
+Limits, exact (no quadrature): ``t = 0`` gives 1; ``t = inf`` gives
+:math:`\nu_S/(\lambda+\nu_S)`; :math:`M_S = \infty` gives :math:`e^{-t\lambda}` (and
+:math:`(1 - \eta\lambda)^k` for gradient descent).
+
+The top edge of the support of the :math:`\mu_k`: :math:`s_+ = \min_{\kappa <
+-\lambda_{max}} z(\kappa)` (Silverstein and Choi 1995; :math:`z` is convex there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+from ..errors import InvalidArgument, check_int
+from ..powerseries import PowerSeries
+from ..precision import FLOAT64, Precision
+from .contour import MP, NUMPY, NodeMap, QuadraturePlan, quadrature_plan
+from .table import SpectralTable
+from .teacher import solve_log_nu
+
+__all__ = ["StudentKernel", "student_kernel"]
+
+_CHUNK = 1 << 20
+
+
+def _f(x) -> float:
+    return float(x)
+
+
+# --------------------------------------------------------------------------------------
+# the equation in scaled variables
+# --------------------------------------------------------------------------------------
+
+class _Scaled:
+    r"""Coefficients of :math:`g(K) = \mathrm{df}(aK)/M` for a vector of scales ``a``.
+
+    :math:`g(K) = \sum_k A_k/(\ell_k + K) + \frac{\tau_1}{K}\sum_q m_{q+1}(-\bar x/K)^q`
+    with :math:`\ell_k = \lambda_k/a`, :math:`A_k = N_k\ell_k/M`,
+    :math:`\tau_1 = T_1/(Ma)`, :math:`\bar x = \bar\lambda/a`. In float64 a block with
+    :math:`\ell_k \ge 1` is evaluated as :math:`(N_k/M)/(1 + K/\ell_k)` (no overflow).
+    """
+
+    def __init__(self, eq, log_a, float_mode):
+        p = eq.p
+        self.float_mode = float_mode
+        conv = (lambda x: np.array([_f(v) for v in np.ravel(x)]).reshape(np.shape(x))) \
+            if float_mode and not p.is_float else (lambda x: x)
+        with p.context():
+            log_a = np.atleast_1d(np.asarray(log_a, dtype=object if not p.is_float
+                                             else float))
+            la = log_a[:, None]
+            self.ell = conv(p.exp(eq.log_lam[None, :] - la))
+            self.A = conv(p.exp(eq.log_mult[None, :] + eq.log_lam[None, :] - eq.log_M - la))
+            self.n = conv(p.exp(eq.log_mult - eq.log_M))
+            if eq.has_tail:
+                self.tau1 = conv(p.exp(eq.log_T1 - eq.log_M - log_a))
+                self.xbar = conv(p.exp(eq.log_bar - log_a))
+                self.mom = [conv(m) for m in eq.mom]
+            else:
+                self.tau1 = self.xbar = None
+                self.mom = []
+        if float_mode:
+            self.n = np.asarray(self.n, dtype=float)
+
+    def g(self, K):
+        """``(g(K), g'(K))`` for ``K`` of shape (windows, nodes)."""
+        W, J = K.shape
+        B = self.ell.shape[1]
+        if self.float_mode:
+            g = np.zeros((W, J), dtype=complex)
+            dg = np.zeros((W, J), dtype=complex)
+        else:
+            g = np.full((W, J), mpmath.mpc(0), dtype=object)
+            dg = g.copy()
+        step = max(1, _CHUNK // max(1, W * J))
+        for b0 in range(0, B, step):
+            sl = slice(b0, b0 + step)
+            e = self.ell[:, None, sl]
+            Kc = K[:, :, None]
+            if self.float_mode:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    small = e < 1
+                    d = e + Kc
+                    ts = self.A[:, None, sl] / d
+                    r = 1 + Kc / e
+                    tb = self.n[None, None, sl] / r
+                    term = np.where(small, ts, tb)
+                    dterm = np.where(small, -ts / d, -tb / (r * e))
+            else:
+                d = e + Kc
+                term = self.A[:, None, sl] / d
+                dterm = -term / d
+            g = g + term.sum(axis=-1)
+            dg = dg + dterm.sum(axis=-1)
+        if self.tau1 is not None:
+            tau1 = self.tau1[:, None]
+            y = -self.xbar[:, None] / K
+            P = 0 * y + self.mom[-1]
+            dP = 0 * y
+            for m in self.mom[-2::-1]:
+                dP = dP * y + P
+                P = P * y + m
+            g = g + tau1 / K * P
+            dg = dg + tau1 / (K * K) * (-P - y * dP)
+        return g, dg
+
+    def truncation(self, K):
+        """Bound on the omitted tail terms of ``g`` at ``K`` (float64 array)."""
+        if self.tau1 is None:
+            return np.zeros(np.shape(K))
+        Q = len(self.mom)
+        Kf = np.abs(_as_complex(K))
+        y = np.asarray(_as_float(self.xbar))[:, None] / Kf
+        with np.errstate(divide="ignore", over="ignore"):
+            out = np.asarray(_as_float(self.tau1))[:, None] / Kf * y ** Q / (1 - y)
+        return np.where(y < 1, out, np.inf)
+
+
+def _as_float(x):
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return np.array([_f(v) for v in x.ravel()]).reshape(x.shape)
+    return np.asarray(x, dtype=float)
+
+
+def _as_complex(x):
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return np.array([complex(v) for v in x.ravel()]).reshape(x.shape)
+    return np.asarray(x, dtype=complex)
+
+
+class _Equation:
+    """The width equation's data from a table, at width ``M`` (see module docstring)."""
+
+    def __init__(self, table: SpectralTable, M):
+        p = table.precision
+        self.p = p
+        self.table = table
+        pos = np.asarray(table.positive, dtype=bool)
+        with p.context():
+            self.log_lam = np.asarray(table.log_lam)[pos]
+            self.log_mult = np.asarray(table.log_mult)[pos]
+            self.log_M = p.log(p.scalar(M))
+            self.log_lam_max_f = _f(table.log_lambda_max)
+            self.has_tail = table.has_tail
+            if self.has_tail:
+                st = table.spec_tail
+                self.log_T1 = st.log_mass
+                self.log_bar = st.log_lambda_bar
+                self.mom = list(st.ratios[:table.Q])
+                self.rel_error = st.rel_error
+
+    def scaled(self, log_a, float_mode=None):
+        return _Scaled(self, log_a, self.p.is_float if float_mode is None else float_mode)
+
+
+# --------------------------------------------------------------------------------------
+# solving for kappa along a contour
+# --------------------------------------------------------------------------------------
+
+def _solve_real(sc: _Scaled, Z0):
+    r"""Root ``K > -Z0`` of :math:`g(K) = 1 + Z_0/K` per window (float64).
+
+    :math:`\varphi(K) = g(K) - 1 - Z_0/K` is convex and decreasing on ``K > 0`` and
+    positive at ``K = -Z0``: Newton from there increases monotonically to the root.
+    """
+    W = sc.ell.shape[0]
+    Z0 = np.broadcast_to(np.asarray(Z0, dtype=float), (W,))
+    K = -Z0.copy()
+    for _ in range(400):
+        g, dg = sc.g(K[:, None].astype(complex))
+        phi = g[:, 0].real - 1 - Z0 / K
+        dphi = dg[:, 0].real + Z0 / K ** 2
+        step = -phi / dphi
+        K_new = np.where(phi > 0, K + step, K)
+        done = np.abs(K_new - K) <= 1e-15 * K
+        K = K_new
+        if np.all(done):
+            break
+    return K
+
+
+def _continue(sc: _Scaled, nodemap: NodeMap, us):
+    """``K`` at the nodes ``us`` (increasing from 0) for every window, float64.
+
+    Newton from the previous node (linear extrapolation); a step that does not converge
+    in 30 iterations, or lands on a branch with ``Im delta < 0``, is redone in 16
+    substeps.
+    """
+    W = sc.ell.shape[0]
+    J = len(us)
+    Z0 = np.broadcast_to(np.asarray(nodemap.start(NUMPY), dtype=float), (W,))
+    K = np.zeros((W, J), dtype=complex)
+    K[:, 0] = _solve_real(sc, Z0)
+    for j in range(1, J):
+        guess = K[:, j - 1] + (K[:, j - 1] - K[:, j - 2] if j >= 2 else 0)
+        Kj, ok = _newton_step(sc, nodemap, us[j], guess)
+        if not np.all(ok):
+            bad = ~ok
+            sub = _Sub(sc, bad)
+            nm = _sub_map(nodemap, bad)
+            Kb = K[bad, j - 1]
+            prev = Kb
+            for s in range(1, 17):
+                u = us[j - 1] + (us[j] - us[j - 1]) * s / 16
+                Kn, okb = _newton_step(sub, nm, u, Kb + (Kb - prev))
+                if not np.all(okb):
+                    raise ArithmeticError("the resolvent equation did not converge along "
+                                          "the contour")
+                prev, Kb = Kb, Kn
+            Kj[bad] = Kb
+        K[:, j] = Kj
+    return K
+
+
+class _Sub:
+    """A subset of windows of a :class:`_Scaled`."""
+
+    def __init__(self, sc, mask):
+        self.float_mode = sc.float_mode
+        self.ell, self.A, self.n = sc.ell[mask], sc.A[mask], sc.n
+        self.tau1 = None if sc.tau1 is None else sc.tau1[mask]
+        self.xbar = None if sc.xbar is None else sc.xbar[mask]
+        self.mom = sc.mom
+
+    g = _Scaled.g
+
+
+def _sub_map(nodemap, mask):
+    if nodemap.kind == "descent":
+        return dataclasses.replace(nodemap, s=np.asarray(nodemap.s)[mask])
+    return nodemap
+
+
+def _newton_step(sc, nodemap, u, K):
+    """Newton on ``F(K) = K (g(K) - 1) - Z`` at parameter ``u``; (K, converged).
+
+    Converged: the step is below the rounding level of ``F`` (:func:`_noise`) times 4.
+    """
+    W = K.shape[0]
+    Z = np.broadcast_to(nodemap.Z(np.full((W, 1), u), NUMPY), (W, 1))[:, 0]
+    ok = np.zeros(W, dtype=bool)
+    for _ in range(30):
+        g, dg = sc.g(K[:, None])
+        g, dg = g[:, 0], dg[:, 0]
+        F = K * (g - 1) - Z
+        dF = g - 1 + K * dg
+        step = F / dF
+        K = K - step
+        ok = np.abs(step) <= 4 * _noise(K, g, dF, Z) + 4e-16 * np.abs(K)
+        if np.all(ok | ~np.isfinite(K)):
+            break
+    # branch: Im delta has the sign of Im Z (Stieltjes), with 1 + delta = K / (-Z)
+    delta_im = (K / (-Z)).imag * np.sign(Z.imag)
+    ok &= np.isfinite(K) & (delta_im >= -1e-12 * np.abs(K / Z))
+    return K, ok
+
+
+def _noise(K, g, dF, Z, eps=2.3e-16):
+    """Float64 rounding level of the root: ``eps (|K|(|g| + 1) + |Z|) / |F'(K)|``."""
+    return eps * (np.abs(K) * (np.abs(g) + 1) + np.abs(Z)) / np.maximum(np.abs(dF), 1e-300)
+
+
+def _polish(sc_mp: _Scaled, Z, K, p: Precision):
+    """Newton in mpmath from the float64 solution; returns (K, last relative step)."""
+    K = np.array([mpmath.mpc(complex(v)) for v in K.ravel()], dtype=object).reshape(K.shape)
+    tol = mpmath.mpf(10) ** (-(p.working_digits + 2))
+    last = np.inf
+    for _ in range(12):
+        g, dg = sc_mp.g(K)
+        F = K * (g - 1) - Z
+        dF = g - 1 + K * dg
+        step = F / dF
+        K = K - step
+        rel = max(_f(abs(s) / abs(k)) for s, k in zip(step.ravel(), K.ravel()))
+        if rel <= tol:
+            last = rel
+            break
+        last = rel
+    return K, last
+
+
+# --------------------------------------------------------------------------------------
+# the top edge
+# --------------------------------------------------------------------------------------
+
+def _top_edge(eq: _Equation, log_lam_max):
+    r""":math:`\log s_+`, :math:`s_+ = \min_{\kappa<-\lambda_{max}}\kappa(\mathrm{df}/M-1)`.
+
+    Scaled by :math:`a = \lambda_{max}` (``K = kappa/a < -1``); :math:`z'(K) = g - 1 +
+    K g'` increases from -1 (at :math:`-\infty`) to :math:`+\infty` (at -1), so its root
+    is bracketed and found by bisection in :math:`v = \log(-1-K)` then polished by Newton
+    on the bracket.
+    """
+    p = eq.p
+    sc = eq.scaled([_f(log_lam_max)], float_mode=True)
+
+    def dz(K):
+        with np.errstate(all="ignore"):
+            g, dg = sc.g(np.array([[K + 0j]]))
+            return (g[0, 0] - 1 + K * dg[0, 0]).real
+
+    lo, hi = -60.0, 60.0        # v range: K = -1 - e^v
+    while dz(-1 - math.exp(hi)) > 0:
+        hi += 30
+    while dz(-1 - math.exp(lo)) < 0:
+        lo -= 30
+        if lo < -700:
+            break
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if dz(-1 - math.exp(mid)) > 0:     # K too close to -1
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-13:
+            break
+    K = -1 - math.exp((lo + hi) / 2)
+    if p.is_float:
+        g, _ = sc.g(np.array([[K + 0j]]))
+        zK = (K * (g[0, 0] - 1)).real
+        return float(np.log(zK) + log_lam_max)
+    with p.context():
+        scm = eq.scaled([log_lam_max], float_mode=False)
+        Km = mpmath.mpf(K)
+        for _ in range(40):
+            # Newton on z'(K) = 0 with z''(K) = 2 g' + K g''; g'' by a complex step-free
+            # difference is avoided: use the exact second derivative of each term
+            g, dg = scm.g(np.array([[mpmath.mpc(Km)]], dtype=object))
+            d2 = _second_derivative(scm, Km)
+            f1 = (g[0, 0] - 1 + Km * dg[0, 0]).real
+            f2 = (2 * dg[0, 0]).real + Km * d2
+            step = f1 / f2
+            Km = Km - step
+            if abs(step) <= mpmath.mpf(10) ** (-p.working_digits - 2) * abs(Km):
+                break
+        g, _ = scm.g(np.array([[mpmath.mpc(Km)]], dtype=object))
+        zK = (Km * (g[0, 0] - 1)).real
+        return mpmath.log(zK) + log_lam_max
+
+
+def _second_derivative(sc, K):
+    """``g''(K)`` at a real ``K`` (mpmath)."""
+    out = mpmath.mpf(0)
+    for e, A in zip(sc.ell[0], sc.A[0]):
+        out += 2 * A / (e + K) ** 3
+    if sc.tau1 is not None:
+        # tail: tau1 sum_q m_{q+1} (-xbar)^q K^{-q-1}; second derivative term by term
+        x = sc.xbar[0]
+        for q, m in enumerate(sc.mom):
+            out += sc.tau1[0] * m * (-x) ** q * (q + 1) * (q + 2) * K ** (-q - 3)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# the kernel
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StudentKernel:
+    r"""The student's kernel at width ``width`` on a table (``width=None``: infinite).
+
+    ``log_nu``: :math:`\log\nu_S` (``-inf`` when :math:`M_S` equals the rank; ``None``
+    for the infinite student). ``log_top_edge``: :math:`\log s_+`. ``nu_error``: bound on
+    what the spectral tail series leaves out of the width equation at :math:`\nu_S`,
+    relative to :math:`M_S`. Build with :func:`student_kernel`; evaluate with
+    :meth:`flow` (gradient flow) or :meth:`descent` (gradient descent).
+    """
+
+    table: SpectralTable
+    width: int | None
+    log_nu: object
+    log_top_edge: object
+    plan: QuadraturePlan
+    nu_error: float = 0.0
+
+    def replace(self, **changes) -> "StudentKernel":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def is_infinite(self) -> bool:
+        return self.width is None
+
+    @property
+    def precision(self) -> Precision:
+        return self.table.precision
+
+    @property
+    def nu(self):
+        """:math:`\\nu_S` (0 for the infinite student)."""
+        p = self.precision
+        if self.log_nu is None:
+            return p.scalar(0)
+        with p.context():
+            return p.exp(self.log_nu)
+
+    @property
+    def top_edge(self):
+        p = self.precision
+        with p.context():
+            return p.exp(self.log_top_edge)
+
+    def projection(self, log_lam):
+        r""":math:`e(\infty;\lambda) = \nu_S/(\lambda + \nu_S)` (0 for :math:`M_S=\infty`)."""
+        p = self.precision
+        with p.context():
+            ll = p.array(np.atleast_1d(log_lam)) if p.is_float else np.atleast_1d(log_lam)
+            if self.log_nu is None or _f(self.log_nu) == -math.inf:
+                return p.zeros(np.shape(ll))
+            return p.exp(-_softplus(p, ll - self.log_nu))
+
+    def flow(self, times):
+        """:class:`~.evolution.Evolution` of gradient flow at ``times`` (``>= 0``, inf ok)."""
+        from .evolution import make_flow
+        return make_flow(self, times)
+
+    def descent(self, steps, lr):
+        """:class:`~.evolution.Evolution` of gradient descent: ``steps`` (integers ``>=
+        0``) with learning rate ``lr``; ``multiple=2`` means ``2 k`` steps."""
+        from .evolution import make_descent
+        return make_descent(self, steps, lr)
+
+
+def _softplus(p, x):
+    """``log(1 + exp(x))`` elementwise."""
+    return -p.log_expit(-x)
+
+
+def student_kernel(table: SpectralTable, width) -> StudentKernel:
+    r"""The student's kernel on ``table`` at width ``width`` (``None`` for infinite).
+
+    Solves :math:`\mathrm{df}(\nu_S) = M_S` (:math:`\nu_S = 0` when :math:`M_S` equals
+    the rank of a finite spectrum) and the top edge :math:`s_+`.
+
+    >>> from w2s_theory._src.spectra import FiniteSpectrum
+    >>> from w2s_theory._src.targets import parse_target
+    >>> from w2s_theory._src.theory.table import build_table
+    >>> sp = FiniteSpectrum([2.0], [4])     # Sigma = 2 I_4: Marchenko-Pastur, D/M = 4
+    >>> tab = build_table(sp, parse_target("energies:0=1").bind(sp), 1, 7, FLOAT64)
+    >>> k = student_kernel(tab, 1)          # s_+ = 2 (1 + sqrt(4))^2, nu_S: 4 * 2/(2+nu) = 1
+    >>> round(float(k.top_edge), 12), round(float(k.nu), 12)
+    (18.0, 6.0)
+    """
+    p = table.precision
+    lam_max = table.log_lambda_max
+    if _f(lam_max) == -math.inf:
+        raise InvalidArgument("spectrum", "the kernel has no non-zero eigenvalue")
+    plan = quadrature_plan(p)
+    if width is None:
+        return StudentKernel(table, None, None, lam_max, plan, 0.0)
+    M = check_int("student_width", width, minimum=1)
+    eq = _Equation(table, M)
+    rank = _rank(table)
+    if rank is not None and M > rank:
+        raise InvalidArgument(
+            "student_width", f"must be at most the number of non-zero eigendirections of "
+            f"the kernel ({rank:g}); above it the student's features are linearly "
+            "dependent and this equivalent does not apply")
+    with p.context():
+        if rank is not None and M == rank:
+            log_nu = p.scalar(-np.inf) if p.is_float else mpmath.ninf
+            nu_err = 0.0
+        else:
+            log_nu = solve_log_nu(table, M)
+            nu_err = 0.0
+            if table.has_tail:
+                x = _f(p.exp(table.spec_tail.log_lambda_bar - log_nu))
+                if x >= 0.5:
+                    raise InvalidArgument(
+                        "student_width", f"the table's cut is too shallow for this width: "
+                        f"lambda_bar/nu_S = {x:.3g}; rebuild the table with lambda_bar <= "
+                        "rho nu_S (nu_S of the student)")
+                T1M = _f(p.exp(table.spec_tail.log_mass - eq.log_M - log_nu))
+                nu_err = T1M * x ** table.Q / (1 - x)
+        log_edge = _top_edge(eq, lam_max)
+    return StudentKernel(table, M, log_nu, log_edge, plan, nu_err)
+
+
+def _rank(table):
+    """Number of non-zero eigendirections if the table holds the whole spectrum."""
+    if table.has_tail:
+        return None
+    pos = np.asarray(table.positive, dtype=bool)
+    return float(np.sum(np.exp(_as_float(np.asarray(table.log_mult)[pos]))))

@@ -199,7 +199,9 @@ class NodeMap:
             return -lib.expm1(-s * zeta) / s
         # circle, traversed from the real point left of 0 (u = 0) through the upper
         # half plane to the real point right of the support (u = pi)
-        return self.centre + self.radius * lib.exp(1j * (lib.pi - u))
+        C, R = (float(self.centre), float(self.radius)) if lib is NUMPY else (
+            self.centre, self.radius)
+        return C + R * lib.exp(1j * (lib.pi - u))
 
     def start(self, lib):
         """The real node ``Z(0) < 0`` per window (scalar for flow and circle)."""
@@ -208,7 +210,7 @@ class NodeMap:
         if self.kind == "descent":
             s = _as(self.s, lib)
             return -lib.expm1(s) / s
-        return self.centre - self.radius
+        return float(self.centre - self.radius) if lib is NUMPY else self.centre - self.radius
 
 
 def _as(x, lib):

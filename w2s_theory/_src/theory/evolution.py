@@ -279,10 +279,7 @@ class _NodeSet:
             Z = nm.Z(us_p[None, :], lib)
             Z = np.broadcast_to(Z, (W, J)) if np.shape(Z) != (W, J) else Z
             Z = np.array([[mpmath.mpc(z) for z in row] for row in Z], dtype=object)
-            K, rel = _polish(sc_mp, Z, Kf, p)
-            g, dg = sc_mp.g(K)
-            dF = _as_complex(g - 1 + K * dg)
-            rel = max(rel, 10.0 ** -(p.working_digits + 2))
+            K, rel, dF = _polish(sc_mp, Z, Kf, p)
         Kc = _as_complex(K)
         dFc = np.abs(np.asarray(dF, dtype=complex))
         self.dK = np.abs(Kc) * (rel + trunc / np.maximum(dFc, 1e-300))
@@ -413,19 +410,87 @@ class FiniteEvolution(Evolution):
             for w, (idx, taus, kind) in self._groups(m).items():
                 ns = self.nodes if kind == "window" else self.circle
                 iw = self.index[w] if kind == "window" else 0
-                E = self._E(taus, ns.L[iw])
                 base = ns.Wt[iw] * (ns.dL[iw] ** r if r else 1)
                 G = base[:, None] * G_of(ns, iw)
                 if p.is_float:
+                    E = self._E(taus, ns.L[iw])
                     S = (E @ G).real * m ** r
                 else:
-                    S = _MP_RE(E.dot(G)) * (m ** r)
+                    S = self._fixed_sum(idx, taus, ns, iw, kind, G) * (m ** r)
                 if res is None:
                     res = (p.zeros((len(self.times), S.shape[1])) if p.is_float else
                            np.full((len(self.times), S.shape[1]), mpmath.mpf(0),
                                    dtype=object))
                 res[idx] = S
         return res
+
+    # -- mpmath: sums over nodes in fixed-point integers --------------------------------
+    def _bits(self):
+        return int(math.ceil((self.p.working_digits + self.plan.extra_digits)
+                             * math.log2(10))) + 24
+
+    def _fixed_E(self, idx, taus, ns, iw, kind):
+        """``E_j(tau_i)`` as fixed-point integers ``(re, im)`` scaled by ``2^P``, cached.
+
+        On the parabola, :math:`E_j = e^{\tau} q^{j^2} r^j` with :math:`q =
+        e^{-\tau h^2}`, :math:`r = e^{-2i\tau h}`: the recurrence :math:`E_{j+1} =
+        E_j\rho_j`, :math:`\rho_{j+1} = \rho_j q^2` costs two complex products per node
+        (integers, not mpmath numbers); each rounds by :math:`2^{-P}`, and ``P`` carries
+        24 bits more than the working digits and the cancellation allowance.
+        """
+        cache = self.__dict__.setdefault("_E_cache", {})
+        # on the parabola tau is the same for t (window w) and 2t (window w + 1)
+        key = (kind, tuple(idx.tolist())) + (() if kind == "window" else
+                                             tuple(str(t) for t in taus))
+        if key in cache:
+            return cache[key]
+        P = self._bits()
+        fx = mpmath.libmp.to_fixed
+        J = ns.L.shape[1]
+        if kind == "window":
+            h = self.hp
+            A = [fx(mpmath.exp(t)._mpf_, P) for t in taus]
+            q2 = np.array([fx(mpmath.exp(-2 * t * h * h)._mpf_, P) for t in taus],
+                          dtype=object)
+            q = [mpmath.exp(-t * h * h) for t in taus]
+            c = [mpmath.cos(2 * t * h) for t in taus]
+            sn = [mpmath.sin(2 * t * h) for t in taus]
+            pr = np.array([fx((qq * cc)._mpf_, P) for qq, cc in zip(q, c)], dtype=object)
+            pi = np.array([fx((-qq * ss)._mpf_, P) for qq, ss in zip(q, sn)], dtype=object)
+            er = np.empty((len(taus), J), dtype=object)
+            ei = np.empty((len(taus), J), dtype=object)
+            er[:, 0] = A
+            ei[:, 0] = 0
+            for j in range(J - 1):
+                a, b = er[:, j], ei[:, j]
+                er[:, j + 1] = (a * pr - b * pi) >> P
+                ei[:, j + 1] = (a * pi + b * pr) >> P
+                pr, pi = (pr * q2) >> P, (pi * q2) >> P
+        else:
+            E = _MP_EXP(np.array(taus, dtype=object)[:, None] * ns.L[iw][None, :])
+            er = np.array([[fx(z.real._mpf_, P) for z in row] for row in E], dtype=object)
+            ei = np.array([[fx(z.imag._mpf_, P) for z in row] for row in E], dtype=object)
+        cache[key] = (er, ei)
+        return er, ei
+
+    def _fixed_sum(self, idx, taus, ns, iw, kind, G):
+        """``Re (E @ G)`` with ``E`` and each column of ``G`` in fixed point: exact integer
+        products, one rounding per entry of ``G`` (scaled by its column's largest
+        power of two)."""
+        P = self._bits()
+        er, ei = self._fixed_E(idx, taus, ns, iw, kind)
+        fx = mpmath.libmp.to_fixed
+        cols = G.shape[1]
+        out = np.empty((len(taus), cols), dtype=object)
+        for c in range(cols):
+            col = G[:, c]
+            big = max(max(abs(z.real), abs(z.imag)) for z in col)
+            e = 0 if big == 0 else int(mpmath.floor(mpmath.log(big, 2))) + 1
+            gr = np.array([fx(z.real._mpf_, P - e) for z in col], dtype=object)
+            gi = np.array([fx(z.imag._mpf_, P - e) for z in col], dtype=object)
+            S = er.dot(gr) - ei.dot(gi)
+            out[:, c] = [mpmath.mpf((int(v), e - 2 * P)) for v in S]
+        return out
 
     def _ell(self, ns, iw, ll):
         p = self.p

@@ -305,22 +305,32 @@ def _noise(K, g, dF, Z, eps=2.3e-16):
 
 
 def _polish(sc_mp: _Scaled, Z, K, p: Precision):
-    """Newton in mpmath from the float64 solution; returns (K, last relative step)."""
+    """Newton in mpmath from the float64 solution.
+
+    Returns ``(K, relative error bound, |F'(K)| as float64)``. Newton converges
+    quadratically: with steps ``s_1, s_2`` (relative), the error after the second is about
+    ``C s_2^2`` with ``C = s_2/s_1^2`` estimated from the two; the loop stops when that
+    is below the target (from float64, after two steps: 1e-16, 1e-32, then ~1e-64).
+    """
     K = np.array([mpmath.mpc(complex(v)) for v in K.ravel()], dtype=object).reshape(K.shape)
     tol = mpmath.mpf(10) ** (-(p.working_digits + 2))
-    last = np.inf
+    prev = None
     for _ in range(12):
         g, dg = sc_mp.g(K)
         F = K * (g - 1) - Z
         dF = g - 1 + K * dg
         step = F / dF
         K = K - step
-        rel = max(_f(abs(s) / abs(k)) for s, k in zip(step.ravel(), K.ravel()))
+        rel = max(abs(s) / abs(k) for s, k in zip(step.ravel(), K.ravel()))
         if rel <= tol:
-            last = rel
             break
-        last = rel
-    return K, last
+        if prev is not None and prev > 0:
+            predicted = max(rel / prev ** 2, 1) * rel ** 2
+            if predicted <= tol:
+                rel = predicted
+                break
+        prev = rel
+    return K, float(max(rel, tol)), np.abs(_as_complex(dF))
 
 
 # --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import mpmath
@@ -20,10 +21,11 @@ from ..errors import InvalidArgument
 from ..precision import FLOAT64, number_formatter
 from ..setting import Setting
 from ..targets import IrreducibleFloorWarning
+from .resolvent import student_kernel, table_rank
 from .stopping import search_optimum
-from .student import student_risk
 from .table import build_table, series_plan, time_plan
 from .teacher import solve_log_nu, teacher_sums
+from .trajectory import Trajectory
 
 __all__ = ["RiskCurve", "risk_curve", "setting_of"]
 
@@ -38,6 +40,10 @@ class RiskCurve:
     student_width: int | None
     student_ceiling_risk: object
     nu_teacher: object
+    nu_student: object
+    student_top_edge: object
+    lr: object
+    steps: tuple
     teacher_risk: object
     target_energy: object
     floor: object
@@ -46,6 +52,7 @@ class RiskCurve:
     gain: tuple
     pgr: tuple
     optimal_time: object
+    optimal_steps: object
     optimal_student_risk: object
     win_intervals: tuple
     lower_bound: tuple | None = None
@@ -72,6 +79,10 @@ class RiskCurve:
             "teacher_width": self.teacher_width,
             "student_width": "inf" if self.student_width is None else self.student_width,
             "student_ceiling_risk": conv(self.student_ceiling_risk),
+            "nu_student": conv(self.nu_student),
+            "student_top_edge": conv(self.student_top_edge),
+            "lr": None if self.lr is None else conv(self.lr),
+            "steps": list(self.steps),
             "nu_teacher": conv(self.nu_teacher),
             "teacher_risk": conv(self.teacher_risk),
             "target_energy": conv(self.target_energy),
@@ -81,6 +92,8 @@ class RiskCurve:
             "gain": [conv(x) for x in self.gain],
             "pgr": [conv(x) for x in self.pgr],
             "optimal_time": conv(self.optimal_time),
+            "optimal_steps": None if self.optimal_steps is None or
+            math.isinf(float(self.optimal_steps)) else int(self.optimal_steps),
             "optimal_time_is_infinite": self.optimal_time is not None and
             math.isinf(float(self.optimal_time)),
             "optimal_student_risk": conv(self.optimal_student_risk),
@@ -88,7 +101,7 @@ class RiskCurve:
             "optimal_pgr": opt and opt(self.optimal_pgr),
             "win_intervals": [[conv(a), conv(b)] for a, b in self.win_intervals],
             "lower_bound": None if self.lower_bound is None else
-            [conv(x) for x in self.lower_bound],
+            [None if x is None else conv(x) for x in self.lower_bound],
             "gain_upper_bound": conv(self.gain_upper_bound),
             "pgr_upper_bound": conv(self.pgr_upper_bound),
             "error_bound": {k: float(v) for k, v in self.error_bound.items()},
@@ -113,10 +126,20 @@ def setting_of(setting=None, /, **given):
     return setting.replace(**given) if given else setting
 
 
-def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=None):
-    """Build the table with ``lambda_bar <= min(rho nu, rho_t/t_max)`` at the solution."""
+def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=None,
+                  student=None):
+    """Build the table with ``lambda_bar <= min(rho nu, rho_t/t_max)`` at the solution.
+
+    ``student = (M_S, log nu_S guess or None)`` for a student of finite width: the cut
+    then also serves its kernel (``lambda_bar <= rho nu_S``; ``rho_t <= 0.1``, so that
+    the resolvent's tail series, geometric in ``t lambda_bar / c``, converges fast on
+    power-law spectra too), and ``M`` counts the wider of the two.
+    """
     rho, _ = series_plan(precision)
     rho_t, Q = time_plan(spectrum, precision)
+    M_S, log_nu_S = student if student is not None else (None, None)
+    if M_S is not None:
+        rho_t = min(rho_t, 0.1)
     K = max(bt.min_tail_start, spectrum.min_tail_start, 8)
     if spectrum.n_blocks is not None:
         K = spectrum.n_blocks
@@ -125,7 +148,10 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
         if log_nu_guess is not None:
             # the cut this precision needs at the guessed nu
             with precision.context():
-                thr = precision.log(precision.scalar(rho)) + precision.scalar(log_nu_guess)
+                guess = precision.scalar(log_nu_guess)
+                if log_nu_S is not None:
+                    guess = min(guess, precision.scalar(log_nu_S))
+                thr = precision.log(precision.scalar(rho)) + guess
                 if t_max is not None and math.isfinite(float(t_max)) and t_max > 0:
                     thr = min(thr, precision.log(precision.scalar(rho_t) /
                                                  precision.scalar(t_max)))
@@ -135,11 +161,12 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
     elif start is None:
         # enough explicit directions for the width equation to have its root in range:
         # more than 2 M non-zero eigendirections below the cut
+        widest = max(M, M_S or 0)
         while True:
             b = spectrum.blocks(K, FLOAT64)
             dims = np.exp(np.asarray(b.log_mult, dtype=float))[np.isfinite(
                 np.asarray(b.log_lam, dtype=float))]
-            if dims.sum() > 2 * M or K > 1 << 22:
+            if dims.sum() > 2 * widest or K > 1 << 22:
                 break
             K *= 2
     log_nu = None if log_nu_guess is None else precision.scalar(log_nu_guess)
@@ -149,7 +176,11 @@ def _choose_table(spectrum, bt, M, t_max, precision, log_nu_guess=None, start=No
         if not table.has_tail:
             return table, log_nu
         with precision.context():
-            thr = precision.log(precision.scalar(rho)) + log_nu
+            smallest = log_nu
+            if M_S is not None:
+                log_nu_S = solve_log_nu(table, M_S, log_nu_S)
+                smallest = min(log_nu, log_nu_S)
+            thr = precision.log(precision.scalar(rho)) + smallest
             if t_max is not None and t_max > 0 and math.isfinite(float(t_max)):
                 thr = min(thr, precision.log(precision.scalar(rho_t) /
                                              precision.scalar(t_max)))
@@ -201,16 +232,21 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     """
     setting = setting_of(setting, spectrum=spectrum, target=target,
                          teacher_width=teacher_width, times=times, **keywords)
-    if setting.student_width is not None or setting.lr is not None:  # TODO(issue 11)
-        raise InvalidArgument("student_width", "finite student: being wired in")
     precision = setting.precision
     digits = precision.digits
     spectrum, bt, M = setting.spectrum, setting.bound_target, setting.teacher_width
+    M_S, descent = setting.student_width, setting.lr is not None
     with precision.context():
-        ts = [precision.scalar(t) for t in (setting.times or ())]
+        lr = precision.scalar(setting.lr) if descent else None
+        # the points of the training: times (gradient flow) or step counts (descent)
+        pts = list(setting.steps) if descent else \
+            [precision.scalar(t) for t in (setting.times or ())]
+        ts = [lr * k if math.isfinite(k) else precision.scalar(k) for k in pts] \
+            if descent else pts
     finite_ts = [float(t) for t in ts if math.isfinite(float(t))]
-    # 1. float64 pass: nu, the search range for t*, and the cut K
-    table, log_nu = _choose_table(spectrum, bt, M, None, FLOAT64)
+    # 1. float64 pass: nu (and nu_S), the search range for t*, and the cut K
+    student = None if M_S is None else (M_S, None)
+    table, log_nu = _choose_table(spectrum, bt, M, None, FLOAT64, student=student)
     lam_max_f = float(np.exp(table.log_lambda_max))
     nu_f = float(np.exp(log_nu))
     if search_range is None:
@@ -219,43 +255,54 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
         t_lo_f, t_hi_f = (float(x) for x in search_range)
     t_max = max(finite_ts + [t_hi_f]) if optimal_stopping else (max(finite_ts) if finite_ts
                                                                 else None)
-    table, log_nu = _choose_table(spectrum, bt, M, t_max, FLOAT64, log_nu_guess=log_nu)
+    if (M_S is not None or descent) and t_max is not None:
+        t_max = 2 * t_max                      # the general path needs e(2t) as well
+    if M_S is not None:
+        student = (M_S, _log_nu_student(table, M_S))
+    table, log_nu = _choose_table(spectrum, bt, M, t_max, FLOAT64, log_nu_guess=log_nu,
+                                  student=student)
     # 2. in mpmath, one table at the cut the working precision needs, nu from the guess
     if not precision.is_float:
         table, log_nu = _choose_table(spectrum, bt, M, t_max, precision,
-                                      log_nu_guess=log_nu, start=table.K)
-    with precision.context():
-        lam_max = precision.exp(table.log_lambda_max)
-        t_lo, t_hi = precision.scalar(t_lo_f), precision.scalar(t_hi_f)
+                                      log_nu_guess=log_nu, start=table.K, student=student)
     teacher = teacher_sums(table, log_nu, M)
+    kernel = student_kernel(table, M_S)
+    traj = Trajectory(table, teacher, kernel, lr)
     with precision.context():
+        t_lo, t_hi = precision.scalar(t_lo_f), precision.scalar(t_hi_f)
+        if descent:
+            t_lo, t_hi = t_lo / lr, t_hi / lr
         energy = precision.exp(table.log_energy)
         floor = teacher.floor
-        import warnings
         if float(floor) > 1e-12 * float(energy):
             warnings.warn(f"{float(floor / energy):.3g} of the target's energy lies in "
                           "eigenspaces the kernel cannot represent (lambda_k = 0): an "
                           "irreducible floor of every risk", IrreducibleFloorWarning,
                           stacklevel=2)
-        if ts:
-            ls, err = student_risk(table, teacher, ts)
+        if pts:
+            ls, err = traj.risk(pts)
         else:
             ls, err = precision.array([]), np.array([])
         L_T = teacher.teacher_risk
-        # the ceiling: the same student trained on f* (infinitely wide: the floor)
-        ceiling = floor
+        # the ceiling: the same student trained on f* (the teacher's formula at M_S;
+        # infinitely wide or spanning every direction: the floor)
+        ceiling = floor if kernel.log_nu is None or float(kernel.log_nu) == -math.inf \
+            else teacher_sums(table, kernel.log_nu, M_S).teacher_risk
         gains = [L_T - x for x in ls]
         pgrs = [_ratio(g, L_T - ceiling, precision) for g in gains]
         if optimal_stopping:
-            t_star, l_star, wins, search = search_optimum(table, teacher, t_lo, t_hi,
-                                                             precision)
+            p_star, l_star, wins, search = search_optimum(traj, t_lo, t_hi, precision)
+            t_star = p_star * lr if descent and math.isfinite(float(p_star)) else p_star
+            if descent:
+                wins = [(a * lr, b * lr if math.isfinite(float(b)) else b) for a, b in wins]
             g_star = L_T - l_star
             pgr_star = _ratio(g_star, L_T - ceiling, precision)
         else:
-            t_star = l_star = g_star = pgr_star = None
+            p_star = t_star = l_star = g_star = pgr_star = None
             wins, search = (), {}
         nu_out = precision.exp(log_nu) if not precision.is_float else float(np.exp(log_nu))
-    lb, gub, pub = _bounds(ts, L_T, energy, ceiling, lam_max, precision)
+        edge = kernel.top_edge
+    lb, gub, pub = _bounds(pts, L_T, energy, ceiling, edge, lr, precision)
     diag = {"K": table.K, "series_terms": table.Q,
             "lambda_bar_over_nu": float(np.exp(float(table.spec_tail.log_lambda_bar)
                                                - float(log_nu))) if table.has_tail else 0.0,
@@ -263,14 +310,27 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     errb = {"teacher_risk": teacher.error,
             "student_risk": float(np.max(err)) if len(err) else 0.0,
             "tail_moments": max(table.spec_tail.rel_error, table.tgt_tail.rel_error)}
+    if M_S is not None:
+        errb["student_width_equation"] = kernel.nu_error
     return RiskCurve(
-        setting=setting, digits=digits, teacher_width=M, student_width=None,
-        student_ceiling_risk=ceiling, nu_teacher=nu_out,
+        setting=setting, digits=digits, teacher_width=M, student_width=M_S,
+        student_ceiling_risk=ceiling, nu_teacher=nu_out, nu_student=kernel.nu,
+        student_top_edge=edge, lr=lr, steps=tuple(setting.steps or ()),
         teacher_risk=L_T, target_energy=energy, floor=floor, times=tuple(ts),
         student_risk=tuple(ls), gain=tuple(gains), pgr=tuple(pgrs), optimal_time=t_star,
+        optimal_steps=p_star if descent else None,
         optimal_student_risk=l_star, win_intervals=tuple(wins), lower_bound=lb,
         gain_upper_bound=gub, pgr_upper_bound=pub, optimal_gain=g_star,
         optimal_pgr=pgr_star, error_bound=errb, diagnostics=diag)
+
+
+def _log_nu_student(table, M_S):
+    """``log nu_S`` on a float64 table (``None`` if the student spans every direction
+    or the table is too shallow to say yet)."""
+    rank = table_rank(table)
+    if rank is not None and M_S >= rank:
+        return None
+    return solve_log_nu(table, M_S)
 
 
 def _ratio(gain, gap, precision):
@@ -280,8 +340,15 @@ def _ratio(gain, gap, precision):
     return float("nan") if precision.is_float else mpmath.nan
 
 
-def _bounds(ts, L_T, energy, ceiling, lam_max, precision):
-    """The student lower bound per time, and the gain and PGR upper bounds (alpha = 1)."""
+def _bounds(points, L_T, energy, ceiling, edge, lr, precision):
+    r"""The student lower bound per point, and the gain and PGR upper bounds (alpha = 1).
+
+    At a time ``t`` of gradient flow the student is :math:`A = 1 - e^{-tK_S}`, so
+    :math:`\alpha = 1 - e^{-t\|K_S\|}` with the equivalent's top edge :math:`s_+` for
+    :math:`\|K_S\|` (the largest eigenvalue for an infinite student); after ``k``
+    steps of gradient descent :math:`\alpha = 1 - (1 - \eta s_+)^k` while
+    :math:`\eta s_+ \le 1` (beyond, the filter overshoots 1 and the bound, which needs
+    :math:`\alpha \le 1`, says nothing: ``None``)."""
     from .. import bounds as B
 
     digits = precision.digits
@@ -289,10 +356,17 @@ def _bounds(ts, L_T, energy, ceiling, lam_max, precision):
     with precision.context():
         lt, en = conv(L_T), conv(energy)
         lb = []
-        for t in ts:
-            alpha = B.alpha_from_time(conv(t), conv(lam_max)) if digits is None else \
-                1 - mpmath.exp(-t * lam_max)
-            lb.append(B.student_lower_bound(lt, en, alpha, precision=precision))
+        for t in points:
+            if lr is not None:
+                base = 1 - lr * edge
+                alpha = None if base < 0 else (1 if math.isinf(float(t)) else
+                                               1 - base ** int(t))
+            elif digits is None:
+                alpha = B.alpha_from_time(conv(t), conv(edge))
+            else:
+                alpha = 1 - mpmath.exp(-t * edge)
+            lb.append(None if alpha is None else
+                      B.student_lower_bound(lt, en, alpha, precision=precision))
         gub = B.gain_upper_bound(lt, en, 1, precision=precision)
         pub = B.pgr_upper_bound(lt, en, 1, ceiling_risk=conv(ceiling),
                                 precision=precision) if ceiling < L_T else None

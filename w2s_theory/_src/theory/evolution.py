@@ -709,11 +709,13 @@ def make_descent(kernel, steps, lr):
     from .descent import DescentEvolution, check_lr
 
     p = kernel.precision
-    ks = [check_int("steps", k, minimum=0) for k in np.atleast_1d(steps)]
+    ks = [k if isinstance(k, (float, mpmath.mpf)) and k == math.inf  # the limit
+          else check_int("steps", k, minimum=0) for k in np.atleast_1d(steps)]
     lr_v = check_real("lr", lr, 0, strict_min=True)
     with p.context():
         lr_v = p.scalar(lr_v)
-        ks_p = [p.scalar(k) for k in ks]
+        ks_p = [p.scalar(k) if k != math.inf else (math.inf if p.is_float else mpmath.inf)
+                for k in ks]
     check_lr(kernel, lr_v)
     if kernel.is_infinite:
         ev = InfiniteEvolution(kernel, ks_p, "descent", lr_v)

@@ -503,7 +503,7 @@ def student_kernel(table: SpectralTable, width) -> StudentKernel:
         return StudentKernel(table, None, None, lam_max, plan, 0.0)
     M = check_int("student_width", width, minimum=1)
     eq = _Equation(table, M)
-    rank = _rank(table)
+    rank = table_rank(table)
     if rank is not None and M > rank:
         raise InvalidArgument(
             "student_width", f"must be at most the number of non-zero eigendirections of "
@@ -529,7 +529,7 @@ def student_kernel(table: SpectralTable, width) -> StudentKernel:
     return StudentKernel(table, M, log_nu, log_edge, plan, nu_err)
 
 
-def _rank(table):
+def table_rank(table):
     """Number of non-zero eigendirections if the table holds the whole spectrum."""
     if table.has_tail:
         return None

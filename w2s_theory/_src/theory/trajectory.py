@@ -1,0 +1,178 @@
+r"""The student's risk along its training, for a student of any width (``THEORY.md`` 3b).
+
+A :class:`Trajectory` holds one teacher (:mod:`.teacher`) and one student kernel
+(:mod:`.resolvent`: width :math:`M_S`, or infinite) and evaluates :math:`L_S` at training
+times (gradient flow) or step counts (gradient descent, ``lr``). With :math:`e_k(t)` the
+equivalent of :math:`E[e^{-tK_S}]` on degree ``k`` (:math:`(1-\eta K_S)^k` for descent),
+the risk is linear in :math:`e_k(t)` and :math:`e_k(2t)`:
+
+.. math::
+
+    L_S(t) = \underbrace{B_{null} + \sum_k s_k^2 B_k + \sum_k F_k}_{L_S^\circ}
+    + \sum_k e_k(t)\,\big(2 s_k (1-s_k) B_k - 2F_k\big)
+    + \sum_k e_k(2t)\,\big((1-s_k)^2 B_k + F_k\big),
+
+(``derivations/finite_width_student.py``, step 2; :math:`L_S^\circ = L_T` when
+:math:`\nu` solves the width equation). Each of the four sums is one weighted sum
+:meth:`~.evolution.Evolution.pair` over the explicit blocks and the tails; they also
+split :math:`L_S` into a non-increasing part :math:`D(t)` (the three sums with
+non-negative weights: :math:`e_k` is a mixture of decaying exponentials) and a
+non-decreasing part :math:`I(t)` (the :math:`-2F_k` sum), so that on any interval
+:math:`[a, b]`, :math:`L_S \ge L_S^\circ + D(b) + I(a)`: the certified search for the
+optimal stopping time (:mod:`.stopping`) needs nothing else.
+
+The infinitely wide student trained by gradient flow is the same formula with
+:math:`e_k(2t) = e_k(t)^2 = e^{-2t\lambda_k}`; there the engine keeps its closed form
+(:mod:`.student`: the non-cancelling per-block sum, and its Lipschitz certificate), and
+the tests check it against this general path.
+
+>>> from w2s_theory._src.setting import Setting
+>>> from w2s_theory._src.theory.curve import risk_curve
+>>> c = risk_curve(Setting(eigenvalues=[1, 0.5, 0.1], multiplicities=[2, 4, 8],
+...                        target="energies:0=1,1=0.5", teacher_width=3,
+...                        student_width=6, times=[0]))
+>>> bool(abs(c.student_risk[0] - c.target_energy) < 1e-13)      # L_S(0) = ||f*||^2
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+from ..powerseries import PowerSeries
+from .resolvent import StudentKernel
+from .student import gain_beyond, student_risk
+from .table import SpectralTable
+from .teacher import TeacherSolution, _x
+
+__all__ = ["Trajectory"]
+
+
+class Trajectory:
+    """:math:`L_S` along the training of one student on one teacher (module docstring).
+
+    ``lr=None``: gradient flow, points are times; else gradient descent with that
+    learning rate, points are step counts.
+    """
+
+    def __init__(self, table: SpectralTable, teacher: TeacherSolution,
+                 kernel: StudentKernel, lr=None):
+        self.table, self.teacher, self.kernel, self.lr = table, teacher, kernel, lr
+        self.p = table.precision
+        #: the infinite-width student under gradient flow: the closed form of .student
+        self.closed_form = kernel.is_infinite and lr is None
+        self.descent = lr is not None
+        if not self.closed_form:
+            self._weights()
+
+    # -- the four weighted sums ------------------------------------------------------
+    def _weights(self):
+        p, table, teacher = self.p, self.table, self.teacher
+        with p.context():
+            idx = np.flatnonzero(table.positive)
+            self.log_lam = table.log_lam[idx]
+            s, oms = p.exp(teacher.log_s[idx]), p.exp(teacher.log_1ms[idx])
+            B = p.exp(table.log_B[idx])
+            F = p.exp(table.log_mult[idx] + table.log_lam[idx] + 2 * teacher.log_s[idx]) \
+                * teacher.C
+            Q = table.Q
+            s_ser = PowerSeries.geometric(_x(table, teacher.log_nu), Q)
+            oms_ser = 1 - s_ser
+            tt, st = table.tgt_tail, table.spec_tail
+            has_b = table.has_tail and float(tt.log_mass) > -math.inf
+            log_c = p.log(teacher.C) if teacher.C > 0 else None
+
+            def tail_b(series):
+                return (tt.log_mass, series, tt.ratios) if has_b else None
+
+            def tail_f(series):
+                return (st.log_mass + log_c, series, st.ratios) \
+                    if table.has_tail and log_c is not None else None
+
+            # (weights on e(t) or e(2t), tail, sign: +1 in D(t), -1 in I(t))
+            self.sums = [
+                (1, 2 * s * oms * B, tail_b(2 * (s_ser * oms_ser)), +1),
+                (1, -2 * F, tail_f(-2 * (s_ser * s_ser)), -1),
+                (2, oms * oms * B, tail_b(oms_ser * oms_ser), +1),
+                (2, F, tail_f(s_ser * s_ser), +1),
+            ]
+            s2B = p.sum(s * s * B)
+            if has_b:
+                s2B = s2B + p.exp(tt.log_mass) * (s_ser * s_ser).pair(tt.ratios)
+            self.const = teacher.floor + s2B + teacher.sum_F
+
+    def _evolution(self, points):
+        if self.descent:
+            return self.kernel.descent(points, self.lr)
+        return self.kernel.flow(points)
+
+    # -- evaluation ------------------------------------------------------------------
+    def risk(self, points, derivatives=0):
+        """``(values, error)`` or, with ``derivatives``, ``(values, d1, d2, error)``:
+        :math:`L_S` and its first two derivatives in ``t`` at ``points``, in the working
+        precision; ``error`` is a float64 bound per point (tail series, quadrature)."""
+        if self.closed_form:
+            return student_risk(self.table, self.teacher, points, derivatives)
+        out = self.evaluate(points, derivatives)
+        if derivatives:
+            return out["values"], out["d1"], out["d2"], out["error"]
+        return out["values"], out["error"]
+
+    def evaluate(self, points, derivatives=0) -> dict:
+        """The general path: ``values``, ``error``, the monotone parts ``D`` and ``I``
+        (float64; ``values = const + D + I``) and, with ``derivatives``, ``d1`` and
+        ``d2``."""
+        p = self.p
+        ev = self._evolution(points)
+        n = len(ev.times)
+        with p.context():
+            zero = p.zeros(n) if p.is_float else np.full(n, mpmath.mpf(0), dtype=object)
+            vals, err = zero + self.const, np.zeros(n)
+            D, I = np.zeros(n), np.zeros(n)
+            d1, d2 = zero.copy(), zero.copy()
+            for m, w, tail, sign in self.sums:
+                v, e = ev.pair(self.log_lam, w, tail, multiple=m)
+                vals = vals + v
+                err = err + e + self._tail_error(ev, m, 0, tail)
+                vf = np.array([float(x) for x in v])
+                if sign > 0:
+                    D += vf
+                else:
+                    I += vf
+                for r, acc in ((1, d1), (2, d2)):
+                    if derivatives >= r:
+                        acc += ev.pair(self.log_lam, w, tail, multiple=m, derivative=r)[0]
+            out = {"values": vals, "error": err, "D": D, "I": I,
+                   "const": float(self.const)}
+            if derivatives:
+                out["d1"], out["d2"] = d1, d2
+            return out
+
+    def _tail_error(self, ev, m, r, tail):
+        """What the tail's series leaves out: its bound per point times the tail's mass
+        and the largest coefficient of its weight series (float64)."""
+        if tail is None:
+            return 0.0
+        log_scale, series, _ = tail
+        size = math.exp(float(log_scale)) * sum(abs(float(c)) for c in series.coeffs)
+        return ev.tail_error(m, r) * size
+
+    def limit(self):
+        """:math:`L_S(\\infty)`: the projection onto the student's span (the teacher's
+        risk for an infinitely wide student)."""
+        inf = float("inf") if self.p.is_float else mpmath.inf
+        [v], _ = self.risk([inf])
+        return v
+
+    def decrease_beyond(self, t_hi):
+        """Upper bound on how much :math:`L_S` can still fall after ``t_hi`` (a time, or
+        a step count): :math:`L_S(t_{hi}) - L_S^\\circ - D(\\infty) - I(t_{hi})`."""
+        if self.closed_form:
+            return gain_beyond(self.table, self.teacher, t_hi)
+        inf = float("inf") if self.p.is_float else mpmath.inf
+        out = self.evaluate([t_hi, inf])
+        return max(0.0, float(out["values"][0]) - out["const"] - out["D"][1]
+                   - out["I"][0])

@@ -300,7 +300,10 @@ def test_result_carries_theory():
     assert len(d["relative_gap"]["student_risk"]) == 2
     f = simulate(activation="relu", dim=6, target="degree:1", teacher_width=50,
                  student_width=80, times=[300], seeds=2, workers=1)
-    assert f.theory is None and f.theory_teacher_risk == d["theory_teacher_risk"]
+    # a finite student has its theory too (THEORY.md 3b), for the same width
+    assert f.theory.student_width == 80 and f.theory.times == (300.0,)
+    assert f.theory_teacher_risk == d["theory_teacher_risk"]
+    assert len(f.relative_gaps()["student_risk"]) == 1
     assert "student_ceiling_risk" in f.diagnostics
     p = simulate(PowerLawSpectrum(2.0), target="power-law:1.5", teacher_width=20,
                  student_width="inf", times=[10], seeds=2, workers=1,
@@ -389,7 +392,7 @@ def test_cli_json_and_errors():
     assert "at most" in out["memory"][0][1]
 
 
-def test_cli_finite_student_has_no_theory(capsys):
+def test_cli_finite_student_carries_its_theory(capsys):
     from w2s_theory._src.cli.main import main
 
     rc = main(["simulate", "--dim", "6", "--teacher-width", "30", "--student-width", "60",
@@ -397,8 +400,9 @@ def test_cli_finite_student_has_no_theory(capsys):
     cap = capsys.readouterr()
     d = json.loads(cap.out)
     assert rc == 0 and cap.err == ""
-    assert d["theory"] is None and d["theory_teacher_risk"] > 0
+    assert d["theory"]["student_width"] == 60 and d["theory_teacher_risk"] > 0
     assert d["setting"]["student_width"] == 60
+    assert len(d["relative_gap"]["student_risk"]) == 1
     rc = main(["simulate", "--dim", "6", "--time", "1", "--n", "5"])
     assert rc == 2 and capsys.readouterr().err.startswith("w2s simulate: error: --n:")
 

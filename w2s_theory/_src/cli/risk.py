@@ -7,15 +7,23 @@ import warnings
 
 from ..targets import IrreducibleFloorWarning
 from ..theory import risk_curve
+from ..precision import number_formatter
 from .common import (FEATURE_KEYS, add_feature_options, add_output_options,
                      add_setting_options, print_json, print_table, setting_from_args)
 
+
+def format_number(x, digits):
+    return number_formatter(digits)(x)
+
 NAME = "risk"
-HELP = ("Teacher and infinite-width student population risks (deterministic equivalents): "
-        "gain, PGR, optimal stopping time and the student's lower bound.")
+HELP = ("Teacher and student population risks (deterministic equivalents) for a student "
+        "of any width, trained by gradient flow or gradient descent: gain, PGR, optimal "
+        "stopping time and the student's lower bound.")
 EXAMPLE = """\
 w2s risk --activation relu --dim 6 --target degree:1 --teacher-width 100 --time 300,1000 --json
 w2s risk --dim 6 --teacher-width 400                # a log grid of times around t*
+w2s risk --dim 10 --teacher-width 100 --student-width 400 --time 1000,3162,10000
+w2s risk --dim 10 --teacher-width 100 --student-width 400 --lr 5 --steps 200,2000
 w2s risk --variances 1,0.5,0.25,0.125 --target linear:1,1,1,1 --teacher-width 2 --time 10"""
 
 
@@ -28,6 +36,26 @@ def add_arguments(parser):
     g.add_argument("--no-optimal-stopping", action="store_true",
                    help="skip the search for the optimal stopping time")
     add_output_options(parser)
+
+
+def _formatter(curve):
+    """Numbers for the terminal: 6 significant digits (all of them at --digits); inf and
+    undefined (nan, None) spelled out."""
+    digits = curve.digits
+
+    def show(x):
+        if x is None:
+            return "-"
+        f = float(x)
+        if math.isnan(f):
+            return "undefined"
+        if math.isinf(f):
+            return "inf"
+        if isinstance(x, int):
+            return str(x)
+        return format_number(x, digits) if digits else f"{f:.6g}"
+
+    return show
 
 
 def run(args) -> int:
@@ -51,23 +79,34 @@ def run(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    show = (lambda x: "inf" if x is None else x) if digits else \
-        (lambda x: "inf" if x is None else f"{x:.6g}")
-    print("setting: " + ", ".join(f"{k} = {v}" for k, v in out["setting"].items()))
-    print(f"teacher: nu = {show(out['nu_teacher'])}, L_T = {show(out['teacher_risk'])}, "
-          f"||f*||^2 = {show(out['target_energy'])}, floor = {show(out['floor'])}")
-    rows = [[show(t), show(ls), show(g), show(pg), show(lb)] for t, ls, g, pg, lb in
-            zip(out["times"], out["student_risk"], out["gain"], out["pgr"],
-                out["lower_bound"])]
-    print_table(rows, ["t", "L_S(t)", "gain", "PGR", "lower bound"])
-    if out["optimal_student_risk"] is not None:
-        print(f"optimal stopping: t* = {show(out['optimal_time'])}, "
-              f"L_S(t*) = {show(out['optimal_student_risk'])}, "
-              f"PGR(t*) = {show(out['optimal_pgr'])}")
-        wins = ", ".join(f"({show(a)}, {show(b)})" for a, b in out["win_intervals"]) or "none"
+    show = _formatter(curve)
+    keys = {k: v for k, v in out["setting"].items() if k not in ("times", "steps")}
+    print("setting: " + ", ".join(f"{k} = {v}" for k, v in keys.items()))
+    print(f"teacher: nu = {show(curve.nu_teacher)}, L_T = {show(curve.teacher_risk)}, "
+          f"||f*||^2 = {show(curve.target_energy)}, floor = {show(curve.floor)}")
+    if curve.student_width is not None:
+        print(f"student: width M_S = {curve.student_width}, nu_S = "
+              f"{show(curve.nu_student)}, top edge s_+ = {show(curve.student_top_edge)}, "
+              f"ceiling L_ceil = {show(curve.student_ceiling_risk)}")
+    if curve.lr is not None:
+        print(f"gradient descent: learning rate {show(curve.lr)}; time t = lr * steps")
+    steps = list(curve.steps) or [None] * len(curve.times)
+    rows = [([k] if curve.lr is not None else []) + [show(t), show(ls), show(g), show(pg),
+                                                     show(lb)]
+            for k, t, ls, g, pg, lb in zip(steps, curve.times, curve.student_risk,
+                                           curve.gain, curve.pgr, curve.lower_bound)]
+    print_table(rows, (["steps"] if curve.lr is not None else [])
+                + ["t", "L_S(t)", "gain", "PGR", "lower bound"])
+    if curve.optimal_student_risk is not None:
+        at = f" ({show(curve.optimal_steps)} steps)" if curve.lr is not None else ""
+        print(f"optimal stopping: t* = {show(curve.optimal_time)}{at}, "
+              f"L_S(t*) = {show(curve.optimal_student_risk)}, "
+              f"PGR(t*) = {show(curve.optimal_pgr)}")
+        wins = ", ".join(f"({show(a)}, {show(b)})" for a, b in curve.win_intervals) or \
+            "none"
         print(f"student beats teacher for t in: {wins}")
-    print(f"bound: gain <= {show(out['gain_upper_bound'])}, "
-          f"PGR <= {show(out['pgr_upper_bound'])}")
+    print(f"bound: gain <= {show(curve.gain_upper_bound)}, "
+          f"PGR <= {show(curve.pgr_upper_bound)}")
     for n in notes:
         print(f"warning: {n}")
     return 0

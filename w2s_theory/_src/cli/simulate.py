@@ -4,8 +4,8 @@ Contract (kept stable): ``w2s simulate --activation relu --dim 6 --target degree
 --teacher-width 100 --student-width inf --time 300,1000 --seeds 20 --json`` prints one
 JSON object with ``"times"``, ``"teacher_risk"`` (``{"mean", "stderr", "values"}``),
 ``"student_risk"`` (a list aligned with ``"times"`` of ``{"mean", "stderr", "values"}``)
-and ``"theory"`` (the ``w2s risk`` numbers for the same setting, or ``null`` where no
-theory of the simulated student exists: a finite-width student, or ``--n``), plus
+and ``"theory"`` (the ``w2s risk`` numbers for the same setting, finite or infinite
+student width, or ``null`` for a student trained on ``--n`` samples), plus
 ``"method"``, ``"setting"``, ``"seeds"``, ``"seed"``, ``"theory_teacher_risk"``,
 ``"relative_gap"`` and ``"diagnostics"``. ``--student-width`` takes an integer or
 ``inf``; ``--method exact|sampled`` picks the simulator (exact by default).

@@ -413,6 +413,9 @@ class Setting:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         for key, param in PARAMS.items():
             v = getattr(self, key)
+            if v is None:                     # "not given": the default, if there is one
+                v = _DEFAULTS[key]
+                set_(key, v)
             if v is not None:
                 set_(key, param.parse(key, v))
         keys, spectrum = features({k: getattr(self, k) for k in FEATURE_KEYS},
@@ -573,6 +576,9 @@ class Setting:
             return cls(**{**(defaults or {}), **values})
         except InvalidArgument as exc:
             raise relabel(exc, label) from None
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Setting)}
 
 
 def _rebuild(keys: dict) -> Setting:

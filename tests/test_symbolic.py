@@ -5,9 +5,10 @@ r"""The symbolic layer (issue 6): every registry expression against independent 
 does not go through the registry: exact integers and recurrences of ``sphere``,
 Funk-Hecke quadrature (``funk_hecke``), the kernels module, Mercer series and a direct
 angular integral, the risk engine (``risk_curve``) on finite spectra and on relu
-spectra along the two asymptotic limits, ``bounds.student_bound``. One parametrized
-test runs them all, and ``test_every_registry_name_is_checked`` fails when an entry is
-added without a check. The rest of the file: API errors, the drift test of
+spectra along the two asymptotic limits, the real-axis reference of the finite-width
+student (``tests/_finite_student_reference.py``, ``THEORY.md`` 3b),
+``bounds.student_bound``. One parametrized test runs them all, and
+``test_every_registry_name_is_checked`` fails when an entry is added without a check. The rest of the file: API errors, the drift test of
 ``docs/formulas.md``, and ``w2s latex`` (the whole document written by a subprocess and
 compiled by pdflatex; the other command-line checks through the same entry point
 in-process).
@@ -51,6 +52,8 @@ from w2s_theory._src.spectra import FiniteSpectrum
 from w2s_theory._src.symbolic.document import latex_document, markdown_reference
 from w2s_theory._src.targets import IrreducibleFloorWarning
 from w2s_theory._src.theory import risk_curve
+
+import _finite_student_reference as FSR  # tests/ is on sys.path (conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 W2S = [sys.executable, "-m", "w2s_theory._src.cli.main"]
@@ -542,6 +545,450 @@ def check_student(name):
     c = s["curve"][None]
     assert close(c.student_risk[0], float(np.sum(s["B"])) + s["B_null"], 1e-14)
     assert close(c.student_risk[-1], c.teacher_risk, 1e-12)
+
+
+# ======================================================================================
+# Finite-width student (THEORY.md 3b): the risk engine at a finite student width
+# (risk_curve(student_width=...), which goes through theory.resolvent.student_kernel) and
+# the independent real-axis reference tests/_finite_student_reference.py (no contour: the
+# equivalent spectral measure from the roots of a polynomial, integrated by tanh-sinh)
+
+FS_DPS = 30
+#: The reference bisects every quadrature cell until tanh-sinh's error estimate is below
+#: 10^-(dps+3) (its module docstring); each integral used here is asserted to have met
+#: that everywhere (``fs_integral``). With at most ~10^3 cells and roots accurate to its
+#: working precision (~36 digits) its values are good to ~1e-30, and the engine's reported
+#: 30-digit bound is ~1e-40: the 25 digits asked for leave a margin of 1e4 or more.
+FS_REF_TOL = mpmath.mpf(10) ** -(FS_DPS + 3)
+FS_TIMES = (0.75, 20.0)
+FS_RIDGE = "0.375"                   # z = -0.375: the ridge point (exact)
+FS_COMPLEX = ("-0.25", "0.5")        # z = -1/4 + i/2, off [0, inf)
+
+
+@functools.lru_cache(maxsize=None)
+def fs_setting():
+    """A random finite spectrum: three positive blocks with distinct dyadic eigenvalues
+    (exact in float64 and in decimal), a null block holding energy B_null, teacher width
+    M_T < student width M_S < rank; the engine's curves (float64 and 30 digits) for
+    gradient flow at FS_TIMES, at T_big (T_big s_- >= 80, s_- the lower edge of the
+    student's spectrum) and at t = inf, for gradient descent (finite and infinite
+    student), and the reference's teacher (section 3, nu by bisection)."""
+    rng = rng_for("finite-width student")
+    pool = sorted({m * 2.0 ** -e for m in range(1, 16, 2) for e in range(6)})
+    lam = sorted(rng.choice(pool, 3, replace=False).tolist(), reverse=True)
+    N = [int(x) for x in rng.integers(2, 13, 3)]
+    D = sum(N)
+    M_T = int(rng.integers(max(1, D // 6), D // 3 + 1))
+    M_S = int(rng.integers(D // 3 + 1, 2 * D // 3 + 1))
+    B = [float(x) / 64 for x in rng.integers(1, 64, 3)]
+    B_null = float(rng.integers(1, 64)) / 64
+    assert M_T < M_S < D
+    lower = FSR.support(lam, N, M_S, dps=FS_DPS)[0][0]
+    s_plus = FSR.top_edge(lam, N, M_S, dps=FS_DPS)
+    T_big = 2.0 ** math.ceil(math.log2(80 / float(lower)))
+    lr = 2.0 ** math.floor(math.log2(1 / float(s_plus)))      # lr s_+ in [1/2, 1)
+    steps = (3, 40)
+    common = dict(eigenvalues=lam + [0.0], multiplicities=N + [4], teacher_width=M_T,
+                  target="energies:" + ",".join(f"{i}={b!r}" for i, b in
+                                                enumerate(B + [B_null])),
+                  optimal_stopping=False)
+    out = {"flow": {}, "gd": {}, "gd_inf": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IrreducibleFloorWarning)
+        for digits in (None, FS_DPS):
+            out["flow"][digits] = risk_curve(**common, student_width=M_S,
+                                             times=[*FS_TIMES, T_big, math.inf],
+                                             precision=digits)
+            out["gd"][digits] = risk_curve(**common, student_width=M_S, lr=lr,
+                                           steps=list(steps), precision=digits)
+            out["gd_inf"][digits] = risk_curve(**common, lr=lr, steps=list(steps),
+                                               precision=digits)
+    tch = FSR.teacher(lam, N, B, M_T, dps=FS_DPS)
+    with mpmath.workdps(FS_DPS):
+        assert close(tch["nu"], out["flow"][FS_DPS].nu_teacher, TINY25)
+    return dict(out, lam=lam, N=N, B=B, B_null=B_null, M_T=M_T, M_S=M_S, D=D, lower=lower,
+                s_plus=s_plus, T_big=T_big, lr=lr, steps=steps, tch=tch,
+                E=sum(B) + B_null)
+
+
+@functools.lru_cache(maxsize=None)
+def fs_integral(kind, a, b=None):
+    """The reference's ``[int g dmu_k for each block k]`` at 30 digits, its convergence
+    asserted: ``flow`` e_k(a); ``descent`` E(1 - a K_S)^b; ``stieltjes``
+    int dmu_k(x)/(x - z) at z = a + i b (mpmath.quad takes the complex integrand)."""
+    s = fs_setting()
+    scale = None
+    with mpmath.workdps(FS_DPS + 10):
+        if kind == "flow":
+            t = mpmath.mpf(a)
+            g, scale = (lambda x: mpmath.exp(-t * x)), t
+        elif kind == "descent":
+            lr, n = mpmath.mpf(a), int(b)
+            g, scale = (lambda x: (1 - lr * x) ** n), lr * n
+        else:
+            z = mpmath.mpc(mpmath.mpf(a), mpmath.mpf(b))
+            g = lambda x: 1 / (x - z)                  # noqa: E731
+    vals, err = FSR.spectral_integral(s["lam"], s["N"], s["M_S"], g, dps=FS_DPS,
+                                      scale=scale, error=True)
+    assert err <= FS_REF_TOL, (kind, a, b, err)
+    return vals
+
+
+def fs_mp(xs):
+    """Exact mpf copies of dyadic floats (or integers)."""
+    return [mpmath.mpf(repr(float(x))) for x in xs]
+
+
+def fs_kw(s, mp):
+    """Per-degree arrays of the positive blocks."""
+    if mp:
+        return dict(eigenvalue=fs_mp(s["lam"]), multiplicity=fs_mp(s["N"]))
+    return dict(eigenvalue=np.array(s["lam"]), multiplicity=np.array(s["N"], dtype=float))
+
+
+def fs_teacher_kw(s, mp):
+    """Teacher inputs of the student's risk from the reference's own transcription of
+    section 3 (nu by bisection, S, D_2): not the engine's, not the registry's."""
+    t = s["tch"]
+    conv = (lambda x: x) if mp else float
+    return dict(fs_kw(s, mp), energy=fs_mp(s["B"]) if mp else np.array(s["B"]),
+                nu=conv(t["nu"]), s_sum=conv(t["S"]), d2_sum=conv(t["D2"]),
+                teacher_width=s["M_T"])
+
+
+def fs_bisect(f, lo, hi):
+    """Root of f, increasing on [lo, hi] with f(lo) < 0 < f(hi), by bisection to the
+    working precision (no derivative, no starting guess, no branch to follow)."""
+    assert f(lo) < 0 < f(hi)
+    for _ in range(8 * mpmath.mp.prec):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
+    return (lo + hi) / 2
+
+
+def fs_nu_S(s):
+    return FSR.width_nu(s["lam"], s["N"], s["M_S"], dps=FS_DPS)
+
+
+@functools.lru_cache(maxsize=None)
+def fs_points():
+    """Independent values of delta and kappa at the two points z (30 digits).
+
+    Ridge, z = -r: the reference's Qbar_k from its ridge equation (bisection on kappa >
+    nu_S at 40 digits); kappa = lam_0 r Q_0/(1 - r Q_0) (Q_k = (kappa/r)/(lam_k + kappa)),
+    delta = kappa/r - 1 (kappa = -z (1 + delta)). Complex z: the reference's real-axis
+    Stieltjes transform S_k(z) = int dmu_k/(x - z); delta from block 0,
+    1 + delta = lam_0/(1/S_0 + z); kappa = -z (1 + delta).
+    """
+    s = fs_setting()
+    r = mpmath.mpf(FS_RIDGE)
+    Q40 = FSR.ridge_resolvent(s["lam"], s["N"], s["M_S"], -r, dps=FS_DPS + 10)
+    S_c = fs_integral("stieltjes", *FS_COMPLEX)
+    S_r = [v.real for v in fs_integral("stieltjes", "-" + FS_RIDGE, "0")]
+    with mpmath.workdps(FS_DPS + 10):
+        l0 = mpmath.mpf(s["lam"][0])
+        kap = l0 * r * Q40[0] / (1 - r * Q40[0])
+        z_c = mpmath.mpc(*(mpmath.mpf(x) for x in FS_COMPLEX))
+        delta_c = l0 / (1 / S_c[0] + z_c) - 1
+    with mpmath.workdps(FS_DPS):
+        return {"z": -r, "Q": [+q for q in Q40], "S": S_r, "kappa": +kap,
+                "delta": +(kap / r - 1), "z_c": +z_c, "S_c": S_c, "delta_c": +delta_c,
+                "kappa_c": +(-z_c * (1 + delta_c))}
+
+
+@checks("student_delta_equation", "student_delta_summand")
+def check_student_delta(name):
+    s = fs_setting()
+    M = s["M_S"]
+    p = fs_points()
+    with mpmath.workdps(FS_DPS):
+        kw = fs_kw(s, True)
+        if name == "student_delta_summand":
+            f = mpf_(name)
+            for d, z in ((p["delta"], p["z"]), (p["delta_c"], p["z_c"])):
+                assert abs(mpmath.fsum(f(**kw, delta=d, z=z)) / M - d) <= TINY25 * abs(d)
+        else:
+            g = mpf_(name)
+            res = lambda d, z=p["z"]: g(**kw, delta=d, z=z, student_width=M)  # noqa: E731
+            # the independent delta satisfies the registered equation, on the real axis
+            # and at a complex z (the lambdified mpmath form takes complex values)
+            assert abs(res(p["delta"])) <= TINY25 * p["delta"]
+            assert abs(res(p["delta_c"], p["z_c"])) <= TINY25 * abs(p["delta_c"])
+            # its root, by bisection where the residual increases (kappa = r (1 + delta)
+            # above nu_S; it is -1 at kappa = nu_S), is the reference's delta
+            r = -p["z"]
+            lo, hi = fs_nu_S(s) / r - 1, p["delta"] + 1
+            while res(hi) <= 0:
+                hi *= 2
+            assert close(fs_bisect(res, lo, hi), p["delta"], TINY25)
+            # sensitive: a relative change of 1e-20 moves it by far more than 1e-25
+            assert abs(res(p["delta"] * (1 + mpmath.mpf(10) ** -20))) > \
+                1e3 * TINY25 * p["delta"]
+    # float64: the sum of three positive terms, a few ulps each
+    kwf = fs_kw(s, False)
+    d, z = float(p["delta"]), float(p["z"])
+    if name == "student_delta_summand":
+        assert abs(np.sum(npf(name)(**kwf, delta=d, z=z)) / M - d) <= 1e-13 * d
+    else:
+        assert abs(npf(name)(**kwf, delta=d, z=z, student_width=M)) <= 1e-13 * d
+
+
+@checks("student_resolvent")
+def check_student_resolvent(name):
+    s = fs_setting()
+    p = fs_points()
+    f = mpf_(name)
+    with mpmath.workdps(FS_DPS):
+        lam = fs_mp(s["lam"])
+        # ridge point: the reference's ridge equation and its real-axis Stieltjes
+        # transform (every block; block 0 fixed delta, the others are predictions)
+        Q = f(eigenvalue=lam, delta=p["delta"], z=p["z"])
+        for q, want, st in zip(Q, p["Q"], p["S"]):
+            assert close(q, want, TINY25) and close(q, st, TINY25)
+        # complex z: solve the registered delta equation afresh (fixed-point iteration
+        # from delta = 0, then Newton), check the Stieltjes branch (Im delta > 0 for
+        # Im z > 0) and compare Qbar_k with the reference's spectral integral
+        eq = mpf_("student_delta_equation")
+        kw = fs_kw(s, True)
+        z = p["z_c"]
+        d = mpmath.mpc(0)
+        for _ in range(400):
+            d = d - eq(**kw, delta=d, z=z, student_width=s["M_S"])
+        d = mpmath.findroot(lambda x: eq(**kw, delta=x, z=z, student_width=s["M_S"]), d)
+        assert d.imag > 0
+        for q, st in zip(f(eigenvalue=lam, delta=d, z=z), p["S_c"]):
+            assert abs(q - st) <= TINY25 * abs(st)
+    Qf = npf(name)(eigenvalue=np.array(s["lam"]), delta=float(p["delta"]),
+                   z=float(p["z"]))
+    # float64: Qbar_k = 1/(lam/(1 + delta) + r), positive terms: a few ulps, plus the
+    # rounding of delta (condition <= 1)
+    np.testing.assert_allclose(Qf, [float(q) for q in p["Q"]], rtol=1e-14)
+
+
+@checks("student_kappa_equation")
+def check_student_kappa(name):
+    s = fs_setting()
+    M = s["M_S"]
+    p = fs_points()
+    g = mpf_(name)
+    with mpmath.workdps(FS_DPS):
+        kw = fs_kw(s, True)
+        res = lambda k, z=p["z"]: g(**kw, kappa_z=k, z=z, student_width=M)  # noqa: E731
+        assert abs(res(p["kappa"])) <= TINY25 * M
+        assert abs(res(p["kappa_c"], p["z_c"])) <= TINY25 * M
+        # on (nu_S, inf) the residual df(kappa) - M + M r/kappa decreases from M r/nu_S
+        # to -M: one root, the ridge regularization
+        lo, hi = fs_nu_S(s), p["kappa"] + 1
+        while res(hi) >= 0:
+            hi *= 2
+        assert close(fs_bisect(lambda k: -res(k), lo, hi), p["kappa"], TINY25)
+        assert abs(res(p["kappa"] * (1 + mpmath.mpf(10) ** -20))) > 1e3 * TINY25 * M
+    # float64: df(kappa) and M (1 + z/kappa) are O(M), each a few ulps
+    assert abs(npf(name)(**fs_kw(s, False), kappa_z=float(p["kappa"]), z=float(p["z"]),
+                         student_width=M)) <= 1e-13 * M
+
+
+@checks("student_width_equation")
+def check_student_width_equation(name):
+    s = fs_setting()
+    M = s["M_S"]
+    nu_ref = fs_nu_S(s)
+    with mpmath.workdps(FS_DPS):
+        g = mpf_(name)
+        res = lambda v: g(**fs_kw(s, True), student_nu=v, student_width=M)  # noqa: E731
+        nu_e = s["flow"][FS_DPS].nu_student                 # the engine: student_kernel
+        assert abs(res(nu_e)) <= TINY25 * M
+        # df decreases from the rank (nu = 0) to below tr(Sigma)/nu: bisection between
+        hi = mpmath.fsum(a * b for a, b in zip(fs_mp(s["lam"]), s["N"])) / M
+        root = fs_bisect(lambda v: -res(v), mpmath.mpf(0), hi)
+        assert close(root, nu_ref, TINY25) and close(nu_e, nu_ref, TINY25)
+        assert abs(res(nu_e * (1 + mpmath.mpf(10) ** -20))) > 1e3 * TINY25 * M
+    # float64: the engine's nu_S (solved in log nu to ~1e-15) and three positive terms
+    nu_f = float(s["flow"][None].nu_student)
+    assert abs(npf(name)(**fs_kw(s, False), student_nu=nu_f, student_width=M)) <= \
+        DE_RTOL * M
+
+
+@checks("student_edge_map")
+def check_student_edge_map(name):
+    s = fs_setting()
+    M = s["M_S"]
+    p = fs_points()
+    lmax = s["lam"][0]
+    f = npf(name)
+    kwf = fs_kw(s, False)
+    # float64: z(kappa) is convex on (-inf, -lambda_max) and tends to +inf at both ends;
+    # Brent's bounded search to 1e-12 |kappa| leaves the value within z'' (1e-12 kappa)^2
+    # of the minimum, and z(kappa) has no cancellation there (df(kappa) < 0): ~1e-14
+    span = 100 * (lmax + sum(a * b for a, b in zip(s["lam"], s["N"])) / M)
+    opt = optimize.minimize_scalar(lambda k: f(**kwf, kappa_z=k, student_width=M),
+                                   bounds=(-lmax - span, -lmax * (1 + 1e-9)),
+                                   method="bounded", options={"xatol": 1e-12 * lmax})
+    assert close(opt.fun, float(s["s_plus"]), 1e-12)
+    assert close(opt.fun, float(s["flow"][None].student_top_edge), 1e-12)
+    with mpmath.workdps(FS_DPS):
+        g = mpf_(name)
+        kw = fs_kw(s, True)
+        z = lambda k: g(**kw, kappa_z=k, student_width=M)      # noqa: E731
+        # 30 digits: the critical point by Newton on mpmath's derivative (computed at
+        # extra precision), from the float minimizer
+        k_star = mpmath.findroot(lambda k: mpmath.diff(z, k), mpmath.mpf(opt.x))
+        assert k_star < -lmax
+        edge = z(k_star)
+        # the reference: largest critical value of the polynomial form (all roots)
+        assert close(edge, s["s_plus"], TINY25)
+        assert close(edge, s["flow"][FS_DPS].student_top_edge, TINY25)   # the engine
+        # on the physical branch the map inverts the kappa equation: the ridge point
+        # and the complex point come back
+        assert close(z(p["kappa"]), p["z"], TINY25)
+        assert abs(z(p["kappa_c"]) - p["z_c"]) <= TINY25 * abs(p["z_c"])
+
+
+def fs_total(name, kw, e1, e2, B_null, mp):
+    """L_S from the registered summand (summed here) or the registered total."""
+    f = mpf_(name) if mp else npf(name)
+    if name == "finite_student_risk":
+        return f(**kw, e_t=e1, e_2t=e2, null_energy=B_null)
+    v = f(**kw, e_t=e1, e_2t=e2)
+    return (mpmath.fsum(v) if mp else float(np.sum(v))) + B_null
+
+
+@checks("finite_student_summand", "finite_student_risk")
+def check_finite_student(name):
+    s = fs_setting()
+    E = s["E"]
+    # gradient flow at t (factors at t and 2t) and gradient descent with n steps
+    # (factors E(1 - lr K)^n and ^2n), factors from the reference
+    runs = [(s["flow"], i, ("flow", t), ("flow", 2 * t)) for i, t in enumerate(FS_TIMES)]
+    runs += [(s["gd"], i, ("descent", s["lr"], n), ("descent", s["lr"], 2 * n))
+             for i, n in enumerate(s["steps"])]
+    for curves, i, k1, k2 in runs:
+        e1, e2 = fs_integral(*k1), fs_integral(*k2)
+        with mpmath.workdps(FS_DPS):
+            kw = fs_teacher_kw(s, True)
+            got = fs_total(name, kw, e1, e2, s["B_null"], True)
+            assert close(got, curves[FS_DPS].student_risk[i], TINY25), (name, k1)
+            # the variance term e(2t) - e(t)^2 matters: without it the risk is off
+            sq = fs_total(name, kw, e1, [x * x for x in e1], s["B_null"], True)
+            assert not close(sq, curves[FS_DPS].student_risk[i], 1e-6), (name, k1)
+        # float64: the engine's reported bound, plus the float sum (~20 operations per
+        # degree on numbers below E: 64 eps E)
+        c = curves[None]
+        got = fs_total(name, fs_teacher_kw(s, False), np.array([float(x) for x in e1]),
+                       np.array([float(x) for x in e2]), s["B_null"], False)
+        assert abs(got - c.student_risk[i]) <= c.error_bound["student_risk"] + 64 * EPS * E
+    # M_S = inf: e_k(t) = exp(-t lambda_k), e_k(2t) = e_k(t)^2 is the engine's infinite
+    # student on the 14-block spectrum of the section above
+    d = de_setting()
+    for mp in (False, True):
+        with mpmath.workdps(30):
+            a = de_args(d, mp)
+            S, D2 = sums(d, mp)
+            kw = dict(a, s_sum=S, d2_sum=D2, teacher_width=d["M"])
+            curve = d["curve"][30 if mp else None]
+            for t, want in zip(DE_TIMES, curve.student_risk):
+                if mp:
+                    e1 = [mpmath.exp(-mpmath.mpf(t) * x) for x in a["eigenvalue"]]
+                    e2 = [x * x for x in e1]
+                else:
+                    e1 = np.exp(-t * a["eigenvalue"]) if t < math.inf else \
+                        np.zeros_like(a["eigenvalue"])
+                    e2 = e1 * e1
+                got = fs_total(name, kw, e1, e2, d["B_null"], mp)
+                assert close(got, want, TINY25 if mp else DE_RTOL), (name, t, mp)
+
+
+@checks("finite_student_limit_summand")
+def check_finite_student_limit(name):
+    s = fs_setting()
+    E = s["E"]
+    nu_S = fs_nu_S(s)
+    i_big, i_inf = len(FS_TIMES), len(FS_TIMES) + 1
+    with mpmath.workdps(FS_DPS):
+        v = mpf_(name)(**fs_teacher_kw(s, True), student_nu=nu_S)
+        got = mpmath.fsum(v) + s["B_null"]
+        c = s["flow"][FS_DPS]
+        assert close(got, c.student_risk[i_inf], TINY25)       # the engine at t = inf
+        # the engine's contour at T_big: e_k(T) - nu_S/(lam_k + nu_S) <= exp(-T s_-)
+        # <= exp(-80), so L_S(T_big) is the limit to (2E + 3 sum V) e^-80 < 1e-33 E
+        assert close(got, c.student_risk[i_big], TINY25)
+        # the reference: H1 = H2 = lam/(lam + nu_S), its own teacher and nu_S
+        want = FSR.student_limit(s["lam"], s["N"], s["B"], s["M_T"], s["M_S"], dps=FS_DPS)
+        assert close(got, want + s["B_null"], TINY25)
+        # a finite student does not return to the teacher (only M_S = inf does)
+        assert not close(got, c.teacher_risk, 1e-3)
+    cf = s["flow"][None]
+    vf = npf(name)(**fs_teacher_kw(s, False), student_nu=float(nu_S))
+    gf = float(np.sum(vf)) + s["B_null"]
+    assert abs(gf - cf.student_risk[i_inf]) <= 64 * EPS * E
+    assert abs(gf - cf.student_risk[i_big]) <= cf.error_bound["student_risk"] + 64 * EPS * E
+
+
+@checks("student_ceiling")
+def check_student_ceiling(name):
+    s = fs_setting()
+    nu_S = fs_nu_S(s)
+    with mpmath.workdps(FS_DPS):
+        B = fs_mp(s["B"])
+        got = mpf_(name)(eigenvalue=fs_mp(s["lam"]), energy=B, student_nu=nu_S,
+                         null_energy=s["B_null"])
+        assert close(got, s["flow"][FS_DPS].student_ceiling_risk, TINY25)    # engine
+        want = FSR.student_ceiling(s["lam"], s["N"], s["B"], s["M_S"], dps=FS_DPS)
+        assert close(got, want + s["B_null"], TINY25)                        # reference
+        # what it is: trained on f*, degree k keeps e_k(2t) B_k, which decreases to
+        # nu_S/(lam_k + nu_S) B_k; at 2 T_big the rest is below exp(-160)
+        late = mpmath.fsum(e * b for e, b in zip(fs_integral("flow", 2 * s["T_big"]), B))
+        assert close(got, late + s["B_null"], TINY25)
+        early = mpmath.fsum(e * b for e, b in zip(fs_integral("flow", 2 * FS_TIMES[1]), B))
+        assert early + s["B_null"] > got * (1 + mpmath.mpf(10) ** -6)
+    gf = npf(name)(eigenvalue=np.array(s["lam"]), energy=np.array(s["B"]),
+                   student_nu=float(nu_S), null_energy=s["B_null"])
+    assert abs(gf - s["flow"][None].student_ceiling_risk) <= 64 * EPS * s["E"]
+
+
+@checks("descent_filter")
+def check_descent_filter(name):
+    rng = rng_for(name)
+    f = npf(name)
+    lam = 10 ** rng.uniform(-3, 0, 40)
+    lr = rng.uniform(0, 2, 40) / lam                  # lr * lambda < 2: converging steps
+    x = lr * lam                                      # the product the closed form uses
+    n = rng.integers(0, 200, 40)
+    # the recursion f <- f + lr lambda (1 - f) from f = 0 (gradient descent on
+    # (f - 1)^2 lambda / 2): each step rounds ~2 ulps, damped by |1 - lr lambda| <= 1;
+    # the closed form loses n ulps in the power: 4 (n + 2) eps covers both
+    rec = np.zeros(40)
+    for j in range(int(n.max())):
+        rec = np.where(j < n, rec + x * (1 - rec), rec)
+    got = f(eigenvalue=lam, lr=lr, steps=n)
+    assert np.all(np.abs(got - rec) <= 4 * (n + 2) * EPS)
+    with mpmath.workdps(30):
+        g = mpf_(name)
+        for xi, ni in zip(x[:5], n[:5]):
+            a = mpmath.mpf(repr(float(xi)))
+            r = mpmath.mpf(0)
+            for _ in range(int(ni)):
+                r += a * (1 - r)
+            assert abs(g(eigenvalue=1, lr=a, steps=int(ni)) - r) <= TINY25
+    # the engine's infinite student under gradient descent: the finite-width risk with
+    # e(n) = 1 - a(n), e(2n) = 1 - a(2n) (the factors of the equivalent at M_S = inf)
+    s = fs_setting()
+    for mp in (False, True):
+        with mpmath.workdps(FS_DPS):
+            kw = fs_teacher_kw(s, mp)
+            c = s["gd_inf"][FS_DPS if mp else None]
+            h = mpf_(name) if mp else f
+            for i, k in enumerate(s["steps"]):
+                e1 = [1 - v for v in h(eigenvalue=kw["eigenvalue"], lr=s["lr"], steps=k)]
+                e2 = [1 - v for v in h(eigenvalue=kw["eigenvalue"], lr=s["lr"],
+                                       steps=2 * k)]
+                if not mp:
+                    e1, e2 = np.array(e1), np.array(e2)
+                got = fs_total("finite_student_risk", kw, e1, e2, s["B_null"], mp)
+                want = c.student_risk[i]
+                assert close(got, want, TINY25 if mp else 64 * EPS * s["E"] / want), k
 
 
 # ======================================================================================
@@ -1052,6 +1499,15 @@ def test_api_errors():
         f(eigenvalue=1.0, nu=1.0, dim=3)
     # exact values: "0.3" is 3/10, not the nearest float
     assert symbolic.expression("shrinkage", eigenvalue="0.7", nu="0.3") == sp.Rational(3, 10)
+    # the finite-width student: z is registered on the negative axis (ridge form)
+    with pytest.raises(InvalidArgument, match=r"^z: must be real < 0, got 1 .*complex z"):
+        symbolic.expression("student_resolvent", z=1)
+    with pytest.raises(InvalidArgument, match=r"^kappa_z: must be > -z = 1"):
+        symbolic.expression("student_kappa_equation", z=-1, kappa_z="0.5")
+    with pytest.raises(InvalidArgument, match=r"^e_2t: must be >= e_t\^2 = 1/4"):
+        symbolic.expression("finite_student_summand", e_t="0.5", e_2t="0.2")
+    with pytest.raises(InvalidArgument, match=r"^student_width: must be an integer"):
+        symbolic.expression("student_width_equation", student_width="2.5")
 
 
 # ======================================================================================

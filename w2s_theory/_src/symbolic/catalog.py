@@ -21,8 +21,9 @@ from .registry import Entry, Parameter, register
 
 __all__ = ["DIM", "DEGREE", "U", "POWER", "L_ceil_sym"]
 
-SPHERE, ACT, KER, DE, BND = ("Sphere", "Activations (Funk-Hecke coefficients)", "Kernels",
-                             "Deterministic equivalents", "Student lower bound")
+SPHERE, ACT, KER, DE, FWS, BND = ("Sphere", "Activations (Funk-Hecke coefficients)",
+                                  "Kernels", "Deterministic equivalents",
+                                  "Finite-width student", "Student lower bound")
 
 DIM = Parameter("dim", "input dimension d (inputs on the sphere S^{d-1})", d_sym,
                 integer=True, minimum=2)
@@ -174,6 +175,118 @@ for _name, _fn, _desc, _params, _lhs, _note, _rel in [
      "$L_S(0) = \\|f^*\\|^2$, $L_S(\\infty) = L_T$. " + _DE, _width_gap),
 ]:
     register(Entry(_name, _desc, DE, _SRC + _fn.__name__, _fn, _params, _lhs, _note, _rel))
+
+# -- the finite-width student (THEORY.md section 3b) --------------------------------------
+
+STUDENT_WIDTH = Parameter("student_width", "student width M_S", th.M_S_sym, integer=True,
+                          minimum=1)
+Z = Parameter("z", "point z of the resolvent, here real: z = -lambda_r < 0 (ridge)",
+              th.z_sym, maximum=0, strict_max=True,
+              domain_note="the formula holds for complex z off [0, inf); registry "
+                          "parameters are real, so z is taken on the negative axis")
+DELTA = Parameter("delta", "delta(z), the root of the student's width equation at z",
+                  th.delta_sym, minimum=0, domain_note="delta > 0 at real z < 0")
+KAPPA_Z = Parameter("kappa_z", "kappa = -z (1 + delta(z)), the student's effective "
+                    "regularization at z", th.kappa_z_sym, minimum=0, strict_min=True,
+                    domain_note="at real z < 0, kappa > -z > 0")
+# any real kappa but the poles -lambda_k: s_+ minimizes over kappa < -lambda_max, and
+# kappa > nu_S gives the ridge points z < 0
+KAPPA_EDGE = Parameter("kappa_z", "kappa = -z (1 + delta(z)), the student's effective "
+                       "regularization at z", th.kappa_z_sym)
+NU_S = Parameter("student_nu", "effective regularization nu_S of the student "
+                 "(df(nu_S) = M_S)", th.nu_S_sym, minimum=0, strict_min=True,
+                 domain_note="nu_S > 0 iff M_S is below the rank; at or above it the "
+                             "student spans the kernel (nu_S = 0)")
+E_T = Parameter("e_t", "e_k(t), the equivalent of E[exp(-t K_S)] on degree k", th.e_t_sym,
+                minimum=-1, maximum=1, domain_note="in [0, 1] for gradient flow; "
+                "E[(1 - eta K_S)^n] for gradient descent, in [-1, 1] when eta s_+ < 2")
+E_2T = Parameter("e_2t", "e_k(2t), the same at time 2t", th.e_2t_sym, minimum=0, maximum=1)
+LR = Parameter("lr", "step size eta of gradient descent", th.eta_sym, minimum=0,
+               strict_min=True)
+STEPS = Parameter("steps", "number n of gradient-descent steps", th.n_sym, integer=True,
+                  minimum=0)
+
+
+def _ridge_kappa(values):
+    if "kappa_z" in values and "z" in values and values["kappa_z"] <= -values["z"]:
+        raise InvalidArgument("kappa_z", f"must be > -z = {-values['z']} (kappa = "
+                                         f"-z (1 + delta), delta > 0 at real z < 0)")
+
+
+def _factors(values):
+    _width_gap(values)
+    if "e_t" in values and "e_2t" in values and values["e_2t"] < values["e_t"] ** 2:
+        raise InvalidArgument("e_2t", f"must be >= e_t^2 = {values['e_t'] ** 2} "
+                                      f"(Cauchy-Schwarz and Jensen: E h^2 >= (E h)^2)")
+
+
+_FWS = ("THEORY.md section 3b; derivation docs/finite_width_student.md, checked by "
+        "derivations/finite_width_student.py.")
+_ZNOTE = ("Valid for complex $z$ off $[0, \\infty)$ (the root with $\\delta \\to 0$ as "
+          "$|z| \\to \\infty$, $\\mathrm{Im}\\,\\delta$ of the sign of "
+          "$\\mathrm{Im}\\,z$); the registry's parameters are real, so $z$ is "
+          "registered on the negative axis, $z = -\\lambda_r < 0$: ridge regression with "
+          "$\\kappa = \\lambda_r(1+\\delta)$, and $\\kappa \\to \\nu_S$ as "
+          "$\\lambda_r \\to 0$. ")
+_RISK_NOTE = ("$e_k(t)$ is the equivalent of $E[e^{-tK_S}]$ on degree $k$ (a contour "
+              "integral of $\\bar Q_k$: w2s_theory._src.theory.resolvent); "
+              "$e_k = e^{-t\\lambda_k}$ gives the infinite-width student_summand; "
+              "gradient descent takes $e_k(t) \\to E[(1-\\eta K_S)^n]$ and "
+              "$e_k(2t) \\to E[(1-\\eta K_S)^{2n}]$ on degree $k$ "
+              "($(1-\\eta\\lambda_k)^n$ at infinite width). ")
+for _name, _fn, _desc, _params, _lhs, _note, _rel in [
+    ("student_delta_equation", th.delta_equation_expr,
+     "the student's width equation fixing delta(z) of the resolvent equivalent",
+     (LAM, MULT, DELTA, Z, STUDENT_WIDTH), "", _ZNOTE + _FWS, None),
+    ("student_delta_summand", th.delta_summand_expr, "summand N_k lambda_k/(lambda_k/(1 + "
+     "delta) - z) of the student's width equation (M_S delta is their sum)",
+     (LAM, MULT, DELTA, Z), "n_k(z)", _ZNOTE + _FWS, None),
+    ("student_resolvent", th.resolvent_equivalent_expr, "deterministic equivalent "
+     "Qbar_k(z) of E (K_S - z)^{-1} on degree k", (LAM, DELTA, Z), "\\bar Q_k(z)",
+     "$\\bar Q_k$ is the Stieltjes transform of a probability measure $\\mu_k$ on "
+     "$[0, \\infty)$ (Couillet and Liao 2022, ch. 2; Bach 2023). " + _ZNOTE + _FWS, None),
+    ("student_kappa_equation", th.kappa_equation_expr, "the student's width equation in "
+     "kappa = -z (1 + delta): df(kappa) = M_S (1 + z/kappa)",
+     (LAM, MULT, KAPPA_Z, Z, STUDENT_WIDTH), "", "$\\bar Q_k = (\\kappa/(-z))/(\\lambda_k "
+     "+ \\kappa)$. " + _ZNOTE + _FWS, _ridge_kappa),
+    ("student_width_equation", th.student_width_equation_expr, "width equation fixing "
+     "the student's effective regularization nu_S (the teacher's at M_S)",
+     (LAM, MULT, NU_S, STUDENT_WIDTH), "", "The $z \\to 0^-$ limit of the kappa "
+     "equation; $\\nu_S/(\\lambda_k + \\nu_S)$ is the atom at 0 of $\\mu_k$, the limit "
+     "of $e_k(t)$ as $t \\to \\infty$. " + _FWS, None),
+    ("student_edge_map", th.edge_map_expr, "z(kappa) = kappa (df(kappa)/M_S - 1), whose "
+     "minimum over kappa < -lambda_max is the top edge s_+ of the student's spectrum",
+     (LAM, MULT, KAPPA_EDGE, STUDENT_WIDTH), "z(\\kappa)",
+     "$s_+ = \\min_{\\kappa < -\\lambda_{max}} z(\\kappa)$ (Silverstein and Choi 1995); "
+     "for $\\Sigma = \\lambda I_N$ it is the Marchenko-Pastur edge "
+     "$\\lambda(1 + \\sqrt{N/M_S})^2$; on $\\kappa > \\nu_S$ the map inverts the ridge "
+     "equation ($z = -\\lambda_r$). The proxy $\\|K_S\\| \\approx s_+$ is no bound at "
+     "finite size (fluctuations of order $M_S^{-2/3}$). " + _FWS, None),
+    ("finite_student_summand", th.finite_student_summand_expr, "summand of the risk "
+     "L_S(t) of the finite-width student, in e_k(t) and e_k(2t)",
+     (LAM, MULT, ENERGY, NU, E_T, E_2T, SSUM, D2SUM, WIDTH), "L_{S,k}(t)",
+     _RISK_NOTE + _FWS, _factors),
+    ("finite_student_risk", th.finite_student_risk_expr, "risk L_S(t) of the "
+     "finite-width student trained on the teacher for time t",
+     (LAM, MULT, ENERGY, NU, E_T, E_2T, SSUM, D2SUM, WIDTH, NULL), "L_S(t)",
+     "$L_S(0) = \\|f^*\\|^2$ ($e_k = 1$). " + _RISK_NOTE + _FWS, _factors),
+    ("finite_student_limit_summand", th.finite_student_limit_summand_expr,
+     "t -> inf limit of the finite-width student's risk summand (e_k -> nu_S/(lambda_k + "
+     "nu_S))", (LAM, MULT, ENERGY, NU, NU_S, SSUM, D2SUM, WIDTH), "L_{S,k}(\\infty)",
+     "The student projects onto its span: $H1_k = H2_k = \\lambda_k/(\\lambda_k + "
+     "\\nu_S)$; only the infinite student ($\\nu_S = 0$) returns to $L_T$. " + _FWS,
+     _width_gap),
+    ("student_ceiling", th.student_ceiling_expr, "ceiling risk L_ceil of the finite-width "
+     "student trained on f* (t -> inf)", (LAM, ENERGY, NU_S, NULL), "L_{\\mathrm{ceil}}",
+     "The teacher's risk formula at width $M_S$; the per-degree risk $e_k(2t) B_k$ "
+     "decreases to it. PGR is measured against it. " + _FWS, None),
+    ("descent_filter", th.descent_filter_expr, "1 - (1 - eta lambda_k)^n, the filter of n "
+     "gradient-descent steps of size eta", (LAM, LR, STEPS), "a_k(n)",
+     "Beside the flow's learned_fraction $1 - e^{-t\\lambda_k}$, the limit $n\\eta = t$, "
+     "$\\eta \\to 0$. Converges iff $\\eta\\lambda_k < 2$; the finite student needs "
+     "$\\eta s_+ < 2$. " + _FWS, None),
+]:
+    register(Entry(_name, _desc, FWS, _SRC + _fn.__name__, _fn, _params, _lhs, _note, _rel))
 
 # -- bounds --------------------------------------------------------------------------------
 

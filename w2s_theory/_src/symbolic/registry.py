@@ -40,6 +40,7 @@ SECTIONS = [
     "Activations (Funk-Hecke coefficients)",
     "Kernels",
     "Deterministic equivalents",
+    "Finite-width student",
     "Student lower bound",
     "Asymptotics: large teacher width at fixed dimension",
     "Asymptotics: high dimension with teacher width d^kappa",

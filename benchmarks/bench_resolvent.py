@@ -5,7 +5,14 @@ ReLU features on the sphere, d = 1,000, degree-1 target, teacher width 10^4 (the
 optimal-stopping search). For every time: e(t) and e(2t) with first and second
 derivatives on every head block, the tail coefficients, and the weighted sums of
 :meth:`Evolution.pair` (the fast path). Targets for this part: well under 0.3 s in
-float64, a few seconds at 50 digits. Run: ``python benchmarks/bench_resolvent.py``.
+float64, a few seconds at 50 digits for the solves and the weighted sums (the per-block
+``e``/``tail`` columns convert every block's column to fixed point for each derivative
+and cost more; ``risk_curve`` uses only the weighted sums). Measured at 50 digits (2
+shared cores, so +-50%): solves 1.6-2.3 s, weighted sums 2.7-3.4 s, per-block columns
+30-60 s; before the performance work (86ccd2b), on a fifth of the times: solves 12.3 s
+(now 0.7 s), per-block columns 24.3 s (now 8.4 s). The end-to-end targets are in
+``benchmarks/bench_finite_student.py``. Run:
+``python benchmarks/bench_resolvent.py``.
 """
 
 import os

@@ -18,11 +18,12 @@ import mpmath
 import numpy as np
 
 from ..errors import InvalidArgument
-from .contour import NodeMap, trapezoid_weights
-from .evolution import FiniteEvolution, _NodeSet
+from .contour import MP, NUMPY, NodeMap, trapezoid_weights
+from .finite_evolution import (_MP_EXP, FiniteEvolution, NodeFamily, _dot, _fixed_mp,
+                               _window_vectors)
 from .resolvent import _f
 
-__all__ = ["DescentEvolution", "check_lr"]
+__all__ = ["DescentEvolution", "DescentFamily", "check_lr"]
 
 
 def check_lr(kernel, lr):
@@ -42,15 +43,18 @@ def check_lr(kernel, lr):
                               f"got {lr}")
 
 
-class DescentEvolution(FiniteEvolution):
-    """Finite-width gradient descent (see the module docstring)."""
+class DescentFamily(NodeFamily):
+    """The pulled-back parabolas of gradient descent at one learning rate (windows in
+    ``x = k lr``), and the circle for the step counts whose windows it cannot serve."""
 
-    max_derivative = 0
+    kind = "descent"
 
-    def _x_of(self, T):
-        return T * self.lr
+    def __init__(self, kernel, lr):
+        super().__init__(kernel, lr)
+        self._usable = {}
+        self._circle = None
 
-    def _image_estimate(self, w):
+    def image_error(self, w):
         r"""Trapezoidal contribution of the images ``n = +-1, +-2, ...`` in window ``w``.
 
         In the parabola's variable the image ``n`` of the support sits at height
@@ -71,70 +75,118 @@ class DescentEvolution(FiniteEvolution):
                 break
         return total
 
-    def _select_windows(self, windows):
-        ok = [w for w in windows if self._image_estimate(w) <= self.plan.target / 10]
-        self.circle_windows = set(windows) - set(ok)
-        return ok
+    def usable(self, w):
+        if w not in self._usable:
+            self._usable[w] = self.image_error(w) <= self.plan.target / 10
+        return self._usable[w]
 
-    def _nodemap(self, la):
+    def _s(self, la):
         p = self.p
-        s = np.array([p.scalar(self.lr) * p.exp(v) for v in la],
-                     dtype=float if p.is_float else object)
-        self.s = s
-        return NodeMap("descent", s=s)
+        return np.array([p.scalar(self.lr) * p.exp(v) for v in la],
+                        dtype=float if p.is_float else object)
 
-    def _weight(self, u, Z, K, lib):
-        zeta = (u + 1j) ** 2
-        J = lib.exp(-self.s[:, None] * zeta[None, :])
-        return (-1j * self.hp / self.pi) * self.om * 2 * (u + 1j) * J * K / (-Z)
+    def nodemap(self, la):
+        return NodeMap("descent", s=self._s(la))
 
-    def _image_error(self, ns, iw):
-        return self._image_estimate(self.windows[iw])
+    def coefficients(self, us, Z, la):
+        lib = NUMPY if self.p.is_float else MP
+        zeta = (us + 1j) ** 2
+        J = lib.exp(-self._s(la)[:, None] * zeta[None, :])
+        return (-1j * self.hp / self.pi) * self.om * 2 * (us + 1j) * J / (-Z)
 
-    # -- the circle --------------------------------------------------------------------
-    def _build_more(self):
-        self.circle = None
-        if not self.circle_windows:
-            return
+    def weight_float(self, us, Z, K, la):
+        zeta = (us + 1j) ** 2
+        J = np.exp(-self._s(la)[:, None] * zeta[None, :])
+        return (-1j * self.hp / self.pi) * self.om * 2 * (us + 1j) * J * K / (-Z)
+
+    def dL_scale(self, la):
+        return super().dL_scale(la) * self.p.scalar(self.lr)
+
+    def circle(self):
+        """The circle's single window (solved once)."""
+        if self._circle is None:
+            self._circle = _CircleNodes(self.kernel, self.lr).window()
+        return self._circle
+
+
+class _CircleNodes(NodeFamily):
+    """A circle around :math:`[0, s_+]` (centre :math:`s_+/2`, radius :math:`s_+`),
+    ``n`` nodes; for step counts below every usable window."""
+
+    kind = "circle"
+
+    def __init__(self, kernel, lr):
+        super().__init__(kernel, lr)
         p = self.p
         digits = 16 if p.is_float else p.working_digits + self.plan.extra_digits
         n = 2 * int(math.ceil((digits * math.log2(10) + 4) / 2))
-        self.circle_n = n
-        self.circle_bound = 2.0 ** (-n) / (1 - 2.0 ** (-n))
-        pi = self.pi
-        us = [m * 2 * pi / n for m in range(n // 2 + 1)]
-        om = trapezoid_weights(n // 2, p)
-        om[-1] = om[0]
-        half = p.scalar(0.5)
-        one = p.scalar(1)
-        nodemap = NodeMap("circle", centre=half, radius=one)
-        la = np.array([self.kernel.log_top_edge], dtype=float if p.is_float else object)
-        x = p.scalar(self.lr) * self.kernel.top_edge
+        self.n = n
+        self.bound = 2.0 ** (-n) / (1 - 2.0 ** (-n))
+        with p.context(self.plan.extra_digits):
+            self.us = [m * 2 * self.pi / n for m in range(n // 2 + 1)]
+            om = trapezoid_weights(n // 2, p)
+            om[-1] = om[0]
+            self.om = om
+            self.half, self.one = p.scalar(0.5), p.scalar(1)
+            self.x = p.scalar(lr) * kernel.top_edge
 
-        def weight(u, Z, K, lib):
-            return -(2 * one / n) * om * (Z - half) * K / (-Z)
+    def nodemap(self, la):
+        return NodeMap("circle", centre=self.half, radius=self.one)
 
-        def L_fn(u, Z, lib):
-            return _log(1 - x * Z, p)
+    def coefficients(self, us, Z, la):
+        return -(2 * self.one / self.n) * self.om * (Z - self.half) / (-Z)
 
-        self.circle = _NodeSet(self.eq, la, nodemap, us, weight, L_fn,
-                               lambda u, Z, lib: 0 * Z, p, self.plan)
+    def weight_float(self, us, Z, K, la):
+        return -(2 * self.one / self.n) * self.om * (Z - self.half) * K / (-Z)
 
-    def _groups(self, m):
+    def dL(self, us, la):
         p = self.p
-        out = {}
-        for i in np.flatnonzero(self.finite):
-            k = self.times[i] * m
-            w = self._window(self._x_of(self.times[i])) + (m - 1)
-            key = w if w in self.index else "circle"
-            out.setdefault(key, ([], []))
-            out[key][0].append(i)
-            out[key][1].append(self._x_of(k) * p.exp(self.log_a[self.index[w]])
-                                if key != "circle" else k)
-        res = {}
-        for key, (idx, xs) in out.items():
-            res[key] = (np.array(idx), xs, "circle" if key == "circle" else "window")
-        return res
+        return np.full((len(la), len(us)), p.scalar(0) * 1j if p.is_float else
+                       mpmath.mpc(0), dtype=complex if p.is_float else object)
+
+    def window(self):
+        p = self.p
+        [win] = self._solve([None], self.us, self.om, la=[self.kernel.log_top_edge])
+        win.w = "circle"
+        win.quad = (self.bound,) * 3
+        with p.context(self.plan.extra_digits):
+            us = np.asarray(self.us, dtype=float if p.is_float else object)
+            lib = NUMPY if p.is_float else MP
+            Z = self.nodemap(None).Z(us, lib)
+            win.L = _log(1 - self.x * Z, p)
+        win.Lre = np.asarray([complex(v) for v in win.L]).real
+        return win
+
+
+class DescentEvolution(FiniteEvolution):
+    """Finite-width gradient descent (see the module docstring)."""
+
+    max_derivative = 0
+
+    def _circle_E(self, idx, m):
+        p = self.p
+        win = self.family.circle()
+        ks = [self.times[i] * m for i in idx]
+        if p.is_float:
+            return win, np.exp(np.asarray(ks, dtype=float)[:, None] * win.L[None, :])
+        E = _MP_EXP(np.array(ks, dtype=object)[:, None] * win.L[None, :])
+        return win, _fixed_mp(E, self.family.bits)
+
+    def _circle_sum(self, idx, m, r, column, cache):
+        win, E = self._circle_E(idx, m)
+        V = self._vector(win, m, r, column, cache)
+        return _dot(E, V, self.p)
+
+    def _circle_bounds(self, idx, m, r, eps):
+        win = self.family.circle()
+        kap, rnd, tv = _window_vectors(win, r, eps, self.kernel.table.Q,
+                                       self.eq.has_tail)
+        ks = np.array([_f(self.times[i] * m) for i in idx])
+        with np.errstate(over="ignore"):
+            aE = np.exp(ks[:, None] * win.Lre[None, :])
+        err = (win.quad[r] + aE @ kap + aE @ rnd) * m ** r
+        terr = (aE @ tv) * m ** r if tv is not None else 0.0
+        return err, terr
 
 
 def _log(x, p):

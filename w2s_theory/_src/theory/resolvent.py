@@ -58,7 +58,8 @@ import numpy as np
 from ..errors import InvalidArgument, check_int
 from ..powerseries import PowerSeries
 from ..precision import FLOAT64, Precision
-from .contour import MP, NUMPY, NodeMap, QuadraturePlan, quadrature_plan
+from .contour import NUMPY, NodeMap, QuadraturePlan, quadrature_plan
+from .highprec import HP
 from .table import SpectralTable
 from .teacher import solve_log_nu
 
@@ -105,11 +106,24 @@ class _Scaled:
                 self.mom = []
         if float_mode:
             self.n = np.asarray(self.n, dtype=float)
+            # each block as num / (d0 + d1 K): A/(l + K) for l < 1, n/(1 + K/l) else
+            with np.errstate(divide="ignore", over="ignore"):
+                small = self.ell < 1
+                self.num = np.where(small, self.A, self.n[None, :])
+                self.d0 = np.where(small, self.ell, 1.0)
+                self.d1 = np.where(small, 1.0, 1 / self.ell)
 
     def g(self, K):
         """``(g(K), g'(K))`` for ``K`` of shape (windows, nodes)."""
         W, J = K.shape
         B = self.ell.shape[1]
+        if self.float_mode and W * J * B <= _CHUNK:
+            d1 = self.d1[:, None, :]
+            d = self.d0[:, None, :] + d1 * K[:, :, None]
+            term = self.num[:, None, :] / d
+            g = term.sum(axis=-1)
+            dg = (-(term * d1) / d).sum(axis=-1)
+            return self._tail_g(K, g, dg)
         if self.float_mode:
             g = np.zeros((W, J), dtype=complex)
             dg = np.zeros((W, J), dtype=complex)
@@ -122,20 +136,34 @@ class _Scaled:
             e = self.ell[:, None, sl]
             Kc = K[:, :, None]
             if self.float_mode:
+                d1 = self.d1[:, None, sl]
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    small = e < 1
-                    d = e + Kc
-                    ts = self.A[:, None, sl] / d
-                    r = 1 + Kc / e
-                    tb = self.n[None, None, sl] / r
-                    term = np.where(small, ts, tb)
-                    dterm = np.where(small, -ts / d, -tb / (r * e))
+                    d = self.d0[:, None, sl] + d1 * Kc
+                    term = self.num[:, None, sl] / d
+                    dterm = -(term * d1) / d
             else:
                 d = e + Kc
                 term = self.A[:, None, sl] / d
                 dterm = -term / d
             g = g + term.sum(axis=-1)
             dg = dg + dterm.sum(axis=-1)
+        return self._tail_g(K, g, dg)
+
+    def _tail_g(self, K, g, dg):
+        if self.tau1 is not None and self.float_mode and len(self.mom) > 1:
+            # powers of y by one cumulative product, then two dot products
+            tau1 = self.tau1[:, None]
+            y = -self.xbar[:, None] / K
+            mom = np.asarray(self.mom, dtype=float)
+            Q = len(mom)
+            Y = np.ones(K.shape + (Q,), dtype=complex)
+            Y[..., 1:] = np.cumprod(np.broadcast_to(y[..., None], K.shape + (Q - 1,)),
+                                    axis=-1)
+            P = Y @ mom
+            dP = Y[..., :-1] @ (mom[1:] * np.arange(1, Q))
+            g = g + tau1 / K * P
+            dg = dg + tau1 / (K * K) * (-P - y * dP)
+            return g, dg
         if self.tau1 is not None:
             tau1 = self.tau1[:, None]
             y = -self.xbar[:, None] / K
@@ -201,15 +229,24 @@ class _Equation:
 # solving for kappa along a contour
 # --------------------------------------------------------------------------------------
 
-def _solve_real(sc: _Scaled, Z0):
+def _solve_real(sc: _Scaled, Z0, lower=None):
     r"""Root ``K > -Z0`` of :math:`g(K) = 1 + Z_0/K` per window (float64).
 
     :math:`\varphi(K) = g(K) - 1 - Z_0/K` is convex and decreasing on ``K > 0`` and
     positive at ``K = -Z0``: Newton from there increases monotonically to the root.
+    ``lower`` (per window, optional): a start closer to the root, used where
+    :math:`\varphi` is positive there (:math:`\nu_S/a`: :math:`g = 1` there, so
+    :math:`\varphi = -Z_0/K > 0`).
     """
     W = sc.ell.shape[0]
     Z0 = np.broadcast_to(np.asarray(Z0, dtype=float), (W,))
     K = -Z0.copy()
+    if lower is not None:
+        K1 = np.maximum(K, np.broadcast_to(np.asarray(lower, dtype=float), (W,)))
+        with np.errstate(all="ignore"):
+            g, _ = sc.g(K1[:, None].astype(complex))
+            ok = np.isfinite(K1) & (g[:, 0].real - 1 - Z0 / K1 > 0)
+        K = np.where(ok, K1, K)
     for _ in range(400):
         g, dg = sc.g(K[:, None].astype(complex))
         phi = g[:, 0].real - 1 - Z0 / K
@@ -223,18 +260,73 @@ def _solve_real(sc: _Scaled, Z0):
     return K
 
 
-def _continue(sc: _Scaled, nodemap: NodeMap, us):
+def _continue(sc: _Scaled, nodemap: NodeMap, us, lower=None):
     """``K`` at the nodes ``us`` (increasing from 0) for every window, float64.
 
-    Newton from the previous node (linear extrapolation); a step that does not converge
-    in 30 iterations, or lands on a branch with ``Im delta < 0``, is redone in 16
-    substeps.
+    First a sweep along the nodes with one Newton step per node from the quadratic
+    extrapolation of the previous three (enough to follow the branch: each step must be
+    small and land on ``Im delta >= 0``), then Newton on every node at once to the
+    rounding level. Should anything fail, the careful continuation
+    (:func:`_continue_careful`) redoes the windows.
     """
+    K = _continue_fast(sc, nodemap, us, lower)
+    return K if K is not None else _continue_careful(sc, nodemap, us, lower)
+
+
+def _continue_fast(sc: _Scaled, nodemap: NodeMap, us, lower=None):
+    """The sweep of :func:`_continue`, or ``None`` if it cannot vouch for its roots."""
+    W = sc.ell.shape[0]
+    J = len(us)
+    Z0 = np.broadcast_to(np.asarray(nodemap.start(NUMPY), dtype=float), (W,))
+    u = np.asarray(us, dtype=float)
+    Z = np.broadcast_to(nodemap.Z(u[None, :], NUMPY), (W, J))
+    K = np.zeros((W, J), dtype=complex)
+    K[:, 0] = _solve_real(sc, Z0, lower)
+    with np.errstate(all="ignore"):
+        for j in range(1, J):
+            if j < 3:          # the first nodes converged (the extrapolation needs them)
+                Kj, ok = _newton_step(sc, nodemap, us[j], K[:, j - 1] + (
+                    K[:, j - 1] - K[:, j - 2] if j >= 2 else 0))
+                if not np.all(ok):
+                    return None
+                K[:, j] = Kj
+                continue
+            guess = 3 * K[:, j - 1] - 3 * K[:, j - 2] + K[:, j - 3]
+            g, dg = sc.g(guess[:, None])
+            g, dg = g[:, 0], dg[:, 0]
+            step = (guess * (g - 1) - Z[:, j]) / (g - 1 + guess * dg)
+            Kj = guess - step
+            if not np.all(np.isfinite(Kj) & (np.abs(step) <= 0.05 * np.abs(Kj))):
+                return None
+            K[:, j] = Kj
+        for _ in range(8):
+            g, dg = sc.g(K)
+            F = K * (g - 1) - Z
+            dF = g - 1 + K * dg
+            step = F / dF
+            K = K - step
+            if not np.all(np.isfinite(K)):
+                return None
+            if np.all(np.abs(step) <= 4 * _noise(K, g, dF, Z) + 4e-16 * np.abs(K)):
+                break
+        else:
+            return None
+        # branch: Im delta has the sign of Im Z (Stieltjes), with 1 + delta = K / (-Z)
+        delta_im = (K / (-Z)).imag * np.sign(Z.imag)
+        if not np.all(delta_im >= -1e-12 * np.abs(K / Z)):
+            return None
+    return K
+
+
+def _continue_careful(sc: _Scaled, nodemap: NodeMap, us, lower=None):
+    """Newton to convergence at each node from the previous one (linear extrapolation);
+    a step that does not converge in 30 iterations, or lands on a branch with
+    ``Im delta < 0``, is redone in 16 substeps."""
     W = sc.ell.shape[0]
     J = len(us)
     Z0 = np.broadcast_to(np.asarray(nodemap.start(NUMPY), dtype=float), (W,))
     K = np.zeros((W, J), dtype=complex)
-    K[:, 0] = _solve_real(sc, Z0)
+    K[:, 0] = _solve_real(sc, Z0, lower)
     for j in range(1, J):
         guess = K[:, j - 1] + (K[:, j - 1] - K[:, j - 2] if j >= 2 else 0)
         Kj, ok = _newton_step(sc, nodemap, us[j], guess)
@@ -262,11 +354,14 @@ class _Sub:
     def __init__(self, sc, mask):
         self.float_mode = sc.float_mode
         self.ell, self.A, self.n = sc.ell[mask], sc.A[mask], sc.n
+        if sc.float_mode:
+            self.num, self.d0, self.d1 = sc.num[mask], sc.d0[mask], sc.d1[mask]
         self.tau1 = None if sc.tau1 is None else sc.tau1[mask]
         self.xbar = None if sc.xbar is None else sc.xbar[mask]
         self.mom = sc.mom
 
     g = _Scaled.g
+    _tail_g = _Scaled._tail_g
 
 
 def _sub_map(nodemap, mask):
@@ -304,33 +399,66 @@ def _noise(K, g, dF, Z, eps=2.3e-16):
     return eps * (np.abs(K) * (np.abs(g) + 1) + np.abs(Z)) / np.maximum(np.abs(dF), 1e-300)
 
 
-def _polish(sc_mp: _Scaled, Z, K, p: Precision):
-    """Newton in mpmath from the float64 solution.
+def polish(eq: _Equation, log_a, Z, Kf, p: Precision):
+    """Newton at the working precision from the float64 roots ``Kf`` (windows, nodes),
+    node by node with :data:`.highprec.HP` numbers; ``Z`` (mpmath) are the nodes.
 
-    Returns ``(K, relative error bound, |F'(K)| as float64)``. Newton converges
-    quadratically: with steps ``s_1, s_2`` (relative), the error after the second is about
-    ``C s_2^2`` with ``C = s_2/s_1^2`` estimated from the two; the loop stops when that
-    is below the target (from float64, after two steps: 1e-16, 1e-32, then ~1e-64).
+    Returns ``(K, rel, |F'|)``: ``K`` a list (windows) of lists of ``HP`` numbers, the
+    relative error bound per node and :math:`|F'(K)|` (float64 arrays). Newton converges
+    quadratically: with steps ``s_1, s_2`` (relative), the error after the second is
+    about ``C s_2^2`` with ``C = s_2/s_1^2`` estimated from the two; a node stops when
+    that is below the target (from float64, after two steps: 1e-16, 1e-32, then ~1e-64).
     """
-    K = np.array([mpmath.mpc(complex(v)) for v in K.ravel()], dtype=object).reshape(K.shape)
-    tol = mpmath.mpf(10) ** (-(p.working_digits + 2))
-    prev = None
-    for _ in range(12):
-        g, dg = sc_mp.g(K)
-        F = K * (g - 1) - Z
-        dF = g - 1 + K * dg
-        step = F / dF
-        K = K - step
-        rel = max(abs(s) / abs(k) for s, k in zip(step.ravel(), K.ravel()))
-        if rel <= tol:
-            break
-        if prev is not None and prev > 0:
-            predicted = max(rel / prev ** 2, 1) * rel ** 2
-            if predicted <= tol:
-                rel = predicted
-                break
-        prev = rel
-    return K, float(max(rel, tol)), np.abs(_as_complex(dF))
+    W, J = Kf.shape
+    tol = 10.0 ** -(p.working_digits + 2)
+    sc = eq.scaled(log_a, float_mode=False)
+    rel_out = np.zeros((W, J))
+    dF_out = np.zeros((W, J))
+    K_out = []
+    with HP.context():
+        poly = HP.polynomial(sc.mom) if sc.tau1 is not None else None
+        for i in range(W):
+            ell = [HP.real(v) for v in sc.ell[i]]
+            A = [HP.real(v) for v in sc.A[i]]
+            blocks = list(zip(ell, A))
+            if poly is not None:
+                tau1, xbar = HP.real(sc.tau1[i]), HP.real(sc.xbar[i])
+            row = []
+            for j in range(J):
+                K = HP.cplx(complex(Kf[i, j]))
+                Zj = HP.cplx(Z[i, j])
+                prev = None
+                for _ in range(12):
+                    g = dg = 0
+                    for e, a in blocks:
+                        d = e + K
+                        t = a / d
+                        g = g + t
+                        dg = dg - t / d
+                    if poly is not None:
+                        y = -xbar / K
+                        P, dP = HP.horner(poly, y)
+                        tk = tau1 / K
+                        g = g + tk * P
+                        dg = dg + tk / K * (-P - y * dP)
+                    F = K * (g - 1) - Zj
+                    dF = g - 1 + K * dg
+                    step = F / dF
+                    K = K - step
+                    rel = abs(HP.to_complex(step / K))
+                    if rel <= tol:
+                        break
+                    if prev is not None and prev > 0:
+                        predicted = max(rel / prev ** 2, 1) * rel ** 2
+                        if predicted <= tol:
+                            rel = predicted
+                            break
+                    prev = rel
+                row.append(K)
+                rel_out[i, j] = max(rel, tol)
+                dF_out[i, j] = abs(HP.to_complex(dF))
+            K_out.append(row)
+    return K_out, rel_out, dF_out
 
 
 # --------------------------------------------------------------------------------------
@@ -342,8 +470,9 @@ def _top_edge(eq: _Equation, log_lam_max):
 
     Scaled by :math:`a = \lambda_{max}` (``K = kappa/a < -1``); :math:`z'(K) = g - 1 +
     K g'` increases from -1 (at :math:`-\infty`) to :math:`+\infty` (at -1), so its root
-    is bracketed and found by bisection in :math:`v = \log(-1-K)` then polished by Newton
-    on the bracket.
+    is bracketed and found in :math:`v = \log(-1-K)` (Illinois with bisection steps, to
+    1e-13 in ``v``: :math:`z` is stationary there, so its value is exact to float64),
+    then at more digits polished by Newton.
     """
     p = eq.p
     sc = eq.scaled([_f(log_lam_max)], float_mode=True)
@@ -353,21 +482,54 @@ def _top_edge(eq: _Equation, log_lam_max):
             g, dg = sc.g(np.array([[K + 0j]]))
             return (g[0, 0] - 1 + K * dg[0, 0]).real
 
+    def f(v):
+        return dz(-1 - math.exp(v))
+
     lo, hi = -60.0, 60.0        # v range: K = -1 - e^v
-    while dz(-1 - math.exp(hi)) > 0:
+    f_hi = f(hi)
+    while f_hi > 0:
         hi += 30
-    while dz(-1 - math.exp(lo)) < 0:
+        f_hi = f(hi)
+    f_lo = f(lo)
+    while f_lo < 0:
         lo -= 30
+        f_lo = f(lo)
         if lo < -700:
             break
+    # Illinois (regula falsi, halving the retained end's value), with a bisection step
+    # whenever the bracket did not halve; f > 0 means K too close to -1
+    side = 0
     for _ in range(200):
-        mid = (lo + hi) / 2
-        if dz(-1 - math.exp(mid)) > 0:     # K too close to -1
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-13:
+        width = hi - lo
+        if width < 1e-13 or f_lo <= 0 or f_hi >= 0:
             break
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not lo < mid < hi:
+            mid = (lo + hi) / 2
+        fm = f(mid)
+        if fm > 0:
+            lo, f_lo = mid, fm
+            if side > 0:
+                f_hi /= 2
+            side = 1
+        elif fm < 0:
+            hi, f_hi = mid, fm
+            if side < 0:
+                f_lo /= 2
+            side = -1
+        else:
+            lo = hi = mid
+            break
+        if hi - lo > width / 2 and hi - lo >= 1e-13:
+            mid = (lo + hi) / 2
+            fm = f(mid)
+            if fm > 0:
+                lo, f_lo = mid, fm
+            elif fm < 0:
+                hi, f_hi = mid, fm
+            else:
+                lo = hi = mid
+                break
     K = -1 - math.exp((lo + hi) / 2)
     if p.is_float:
         g, _ = sc.g(np.array([[K + 0j]]))

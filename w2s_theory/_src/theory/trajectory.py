@@ -14,7 +14,10 @@ the risk is linear in :math:`e_k(t)` and :math:`e_k(2t)`:
 
 (``derivations/finite_width_student.py``, step 2; :math:`L_S^\circ = L_T` when
 :math:`\nu` solves the width equation). Each of the four sums is one weighted sum
-:meth:`~.evolution.Evolution.pair` over the explicit blocks and the tails; they also
+:meth:`~.evolution.Evolution.pair` over the explicit blocks and the tails (prepared once,
+:class:`.finite_evolution.WeightedSum`, whose columns are cached window by window, and
+evaluated together by :meth:`~.evolution.Evolution.sums`: the many small batches of the
+optimal-stopping search solve nothing twice); they also
 split :math:`L_S` into a non-increasing part :math:`D(t)` (the three sums with
 non-negative weights: :math:`e_k` is a mixture of decaying exponentials) and a
 non-decreasing part :math:`I(t)` (the :math:`-2F_k` sum), so that on any interval
@@ -43,6 +46,7 @@ import mpmath
 import numpy as np
 
 from ..powerseries import PowerSeries
+from .finite_evolution import WeightedSum
 from .resolvent import StudentKernel
 from .student import gain_beyond, student_risk
 from .table import SpectralTable
@@ -99,6 +103,9 @@ class Trajectory:
                 (2, oms * oms * B, tail_b(oms_ser * oms_ser), +1),
                 (2, F, tail_f(s_ser * s_ser), +1),
             ]
+            #: the sums, prepared once: their columns are cached per window
+            self.wsums = [WeightedSum(p, self.log_lam, w, tail)
+                          for _, w, tail, _ in self.sums]
             s2B = p.sum(s * s * B)
             if has_b:
                 s2B = s2B + p.exp(tt.log_mass) * (s_ser * s_ser).pair(tt.ratios)
@@ -128,23 +135,32 @@ class Trajectory:
         p = self.p
         ev = self._evolution(points)
         n = len(ev.times)
+        rs = range(1 + (2 if derivatives else 0))
+        which = [(i, r) for r in rs for i in range(len(self.sums))]
+        k = len(self.sums)
+        res = ev.sums([(self.wsums[i], self.sums[i][0], r) for i, r in which[:k]])
+        if derivatives:          # the derivatives' error bounds are not needed
+            res += ev.sums([(self.wsums[i], self.sums[i][0], r) for i, r in which[k:]],
+                           errors=False)
         with p.context():
             zero = p.zeros(n) if p.is_float else np.full(n, mpmath.mpf(0), dtype=object)
             vals, err = zero + self.const, np.zeros(n)
             D, I = np.zeros(n), np.zeros(n)
             d1, d2 = zero.copy(), zero.copy()
-            for m, w, tail, sign in self.sums:
-                v, e = ev.pair(self.log_lam, w, tail, multiple=m)
-                vals = vals + v
-                err = err + e + self._tail_error(ev, m, 0, tail)
-                vf = np.array([float(x) for x in v])
-                if sign > 0:
-                    D += vf
+            for (i, r), (v, e) in zip(which, res):
+                m, _, tail, sign = self.sums[i]
+                if r == 1:
+                    d1 = d1 + v
+                elif r == 2:
+                    d2 = d2 + v
                 else:
-                    I += vf
-                for r, acc in ((1, d1), (2, d2)):
-                    if derivatives >= r:
-                        acc += ev.pair(self.log_lam, w, tail, multiple=m, derivative=r)[0]
+                    vals = vals + v
+                    err = err + e + self._tail_error(ev, m, 0, tail)
+                    vf = np.array([float(x) for x in v])
+                    if sign > 0:
+                        D += vf
+                    else:
+                        I += vf
             out = {"values": vals, "error": err, "D": D, "I": I,
                    "const": float(self.const)}
             if derivatives:

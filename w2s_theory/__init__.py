@@ -56,6 +56,7 @@ from ._src.sphere import (  # noqa: E402
 from ._src.simulation import SeedRun, SimulationResult, Summary, simulate  # noqa: E402
 from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
 from ._src.theory import RiskCurve, risk_curve  # noqa: E402
+from ._src.sweep import open_sweep, run_sweep  # noqa: E402  (xarray, zarr, dask: on use)
 
 __all__ = [
     "__version__",
@@ -73,4 +74,5 @@ __all__ = [
     "IrreducibleFloorWarning", "Target", "parse_target",
     "RiskCurve", "risk_curve",
     "SeedRun", "SimulationResult", "Summary", "simulate",
+    "open_sweep", "run_sweep",
 ]

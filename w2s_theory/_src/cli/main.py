@@ -20,7 +20,7 @@ import sys
 from ..errors import InvalidArgument
 from .common import W2SArgumentParser, option_for
 
-SUBCOMMANDS = ["spectrum", "risk", "simulate", "bound", "latex", "report"]
+SUBCOMMANDS = ["spectrum", "risk", "simulate", "bound", "latex", "report", "sweep"]
 
 
 def _load(name):

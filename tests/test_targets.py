@@ -29,8 +29,8 @@ import w2s_theory as w2s
 from w2s_theory import (FiniteSpectrum, InvalidArgument, IrreducibleFloorWarning,
                         LinearGaussianSpectrum, PowerLawSpectrum, SphereSpectrum, Target,
                         multiplicity, parse_target, risk_curve)
-from w2s_theory._src.targets import (Component, Degree, Energies, Linear, PowerLaw,
-                                     SingleIndex, SphereParts)
+from w2s_theory._src.targets import (Component, Degree, Energies, Linear, Network,
+                                     PowerLaw, SingleIndex, SphereParts)
 
 from _references import abs_moment, e_pk  # tests/_references.py
 
@@ -219,6 +219,8 @@ EXAMPLES = [
     Degree(1) + 0.5 * Degree(2),
     Fraction(1, 3) * (SingleIndex("tanh") + Energies({4: "1e-30"})),
     Linear((1, 2)) + 1e-3 * Degree(0) - PowerLaw(2),
+    Network("relu", width=3, seed=2),
+    0.5 * Network("abs", width=2, standardize=True) + Degree(1),
 ]
 
 

@@ -51,8 +51,8 @@ import mpmath
 
 from .errors import DecimalFloat, InvalidArgument, check_int, check_real
 from .precision import FLOAT64, Precision, as_precision
-from .spectra import (FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum, Spectrum,
-                      SphereSpectrum)
+from .spectra import (FiniteSpectrum, GaussianInputSpectrum, LinearGaussianSpectrum,
+                      PowerLawSpectrum, Spectrum, SphereSpectrum)
 from .targets import Target, parse_target
 
 __all__ = ["Param", "PARAMS", "Setting", "relabel", "option_name", "parse_width",
@@ -187,6 +187,17 @@ def _parse_activation(key, value):
     return act
 
 
+#: the laws of the inputs of activation features
+INPUT_LAWS = ("sphere", "gaussian")
+
+
+def _parse_inputs(key, value) -> str:
+    if isinstance(value, str) and value.strip().lower() in INPUT_LAWS:
+        return value.strip().lower()
+    raise InvalidArgument(key, f"unknown input law {value!r}; known: "
+                          + ", ".join(INPUT_LAWS))
+
+
 def _parse_target(key, value) -> Target:
     try:
         return parse_target(value)
@@ -226,7 +237,7 @@ class Param:
 
 #: the feature families: each a set of keys, one family per setting
 FAMILY_KEYS = {
-    "sphere": ("activation", "dim"),
+    "sphere": ("activation", "dim", "inputs"),
     "variances": ("variances",),
     "eigenvalues": ("eigenvalues", "multiplicities"),
     "power_law": ("power_law", "power_law_scale"),
@@ -239,6 +250,10 @@ PARAMS = {p.name: p for p in [
           "erf, tanh, sigmoid, softplus, gelu, relu^p, poly:a0,a1,... (default: relu)"),
     Param("dim", lambda k, v: parse_int(k, v, minimum=2),
           "input dimension d >= 2 (inputs on the sphere S^{d-1})"),
+    Param("inputs", _parse_inputs,
+          "the law of the inputs of activation features: sphere (uniform on S^{d-1}, the "
+          "default) or gaussian (x ~ N(0, I_d); a positively homogeneous activation)",
+          metavar="LAW"),
     Param("variances", lambda k, v: parse_numbers(k, v, minimum=0, strict=True),
           "linear random features on x ~ N(0, diag(VARIANCES)): comma-separated numbers "
           "> 0"),
@@ -304,9 +319,10 @@ def _family_of(values: dict) -> list:
 
 def _spectrum_keys(spectrum: Spectrum) -> dict:
     """The feature keys describing a spectrum object."""
-    if isinstance(spectrum, SphereSpectrum):
+    if isinstance(spectrum, (SphereSpectrum, GaussianInputSpectrum)):
         return {"activation": _parse_activation("activation", spectrum.activation),
-                "dim": spectrum.d}
+                "dim": spectrum.d, "inputs": "gaussian" if isinstance(
+                    spectrum, GaussianInputSpectrum) else "sphere"}
     if isinstance(spectrum, LinearGaussianSpectrum):
         return {"variances": tuple(spectrum.variances)}
     if isinstance(spectrum, FiniteSpectrum):
@@ -354,6 +370,8 @@ def features(keys: dict, spectrum: Spectrum | None = None):
     if fam == "sphere":
         if keys["activation"] is None:
             keys["activation"] = "relu"
+        if keys["inputs"] is None:
+            keys["inputs"] = "sphere"
         if keys["dim"] is None:
             raise InvalidArgument("dim", "required for features on the sphere "
                                   "(e.g. dim = 6)")
@@ -364,6 +382,8 @@ def _build_spectrum(family: str, k: dict) -> Spectrum:
     key = FAMILY_KEYS[family][0]
     try:
         if family == "sphere":
+            if k["inputs"] == "gaussian":
+                return GaussianInputSpectrum(k["activation"], k["dim"])
             return SphereSpectrum(k["activation"], k["dim"])
         if family == "variances":
             return LinearGaussianSpectrum(list(k["variances"]))
@@ -374,7 +394,7 @@ def _build_spectrum(family: str, k: dict) -> Spectrum:
         return PowerLawSpectrum(k["power_law"], scale)
     except InvalidArgument as exc:
         # the spectrum's own argument names are this setting's keys where they differ
-        arg = {"dim": "dim", "activation": "activation",
+        arg = {"dim": "dim", "activation": "activation", "inputs": "inputs",
                "multiplicities": "multiplicities", "scale": "power_law_scale"}.get(
             exc.argument, key)
         raise InvalidArgument(arg, exc.message) from None
@@ -394,6 +414,7 @@ class Setting:
 
     activation: object = None
     dim: int | None = None
+    inputs: str | None = None
     variances: tuple | None = None
     eigenvalues: tuple | None = None
     multiplicities: tuple | None = None
@@ -519,6 +540,11 @@ class Setting:
         fam = self.family
         if fam == "sphere":
             name = _name(self.activation)
+            if self.inputs == "gaussian":
+                if tex:
+                    return (f"{name} features on $x \\sim N(0, I_{{{self.dim}}})$ "
+                            f"(d = {self.dim})")
+                return f"{name} features, x ~ N(0, I_{self.dim})"
             if tex:
                 return f"{name} features on $S^{{{self.dim - 1}}}$ (d = {self.dim})"
             return f"{name} features, d = {self.dim}"
@@ -596,6 +622,8 @@ def _plain(key, v):
         return str(v)
     if key == "student_width":
         return "inf" if v is None else v
+    if isinstance(v, str):                           # inputs
+        return v
     if isinstance(v, tuple):
         return [_plain_number(x) for x in v]
     return _plain_number(v)

@@ -98,6 +98,7 @@ class ReportSetting:
 
     activation: str | None = "relu"
     dim: int | None = 10
+    inputs: str | None = None                 # the setting's: sphere (default) or gaussian
     variances: tuple | None = None
     eigenvalues: tuple | None = None
     multiplicities: tuple | None = None

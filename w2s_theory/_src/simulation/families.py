@@ -17,7 +17,20 @@ Two families cover every spectrum:
     + \sum_j v_j g_j(\langle\beta,x\rangle)` (degree/energies components, single-index
     components), so :math:`b_i = \sum_k c_k A_k \sqrt{N(d,k)} P_k(\langle w_i,\beta\rangle)
     + \sum_j v_j \kappa_{\sigma,g_j}(\langle w_i,\beta\rangle)` with the cross-kernels of
-    :func:`..kernels.cross_kernel`.
+    :func:`..kernels.cross_kernel`. A target in several directions (a two-layer network,
+    bound through :class:`..targets.atoms.AtomModel`) is a list of atoms, ridges
+    :math:`s\, g(\langle u, x\rangle)` and harmonics (:class:`AtomTarget`):
+    :math:`b_i = \sum s\, \kappa_{\sigma,g}(\langle w_i, u\rangle)` over ridges.
+
+:class:`GaussianInputFamily`
+    The same features on inputs :math:`x \sim N(0, I_d)` (``w`` on the sphere; the
+    activation homogeneous of degree ``p``, :class:`..spectra.GaussianInputSpectrum`):
+    :math:`\sigma(\langle w, x\rangle) = |x|^p \sigma(\langle w, \hat x\rangle)`, so the
+    population Gram is :math:`E_x \sigma(\langle w,x\rangle)\sigma(\langle w',x\rangle) =
+    m_{2p}\, \kappa(\langle w, w'\rangle)`, :math:`m_s = E|x|^s`, and a ridge of degree
+    ``q`` has :math:`E_x \sigma(\langle w,x\rangle) g(\langle u,x\rangle) = m_{p+q}
+    \kappa_{\sigma,g}(\langle w,u\rangle)`. Sampled inputs are Gaussian; the kernel
+    between inputs is :math:`|x|^p |x'|^p \kappa(\langle\hat x,\hat x'\rangle)`.
 
 :class:`GaussianFamily`
     Gaussian random features in an eigenbasis: coordinates :math:`\xi \sim N(0, I_D)`
@@ -41,10 +54,14 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..kernels import cross_kernel, kernel
-from ..spectra import FiniteSpectrum, PowerLawSpectrum, SphereSpectrum
+from ..spectra import (FiniteSpectrum, GaussianInputSpectrum, PowerLawSpectrum,
+                       SphereSpectrum)
+from ..spectra.gaussian import log_radial_moment
+from ..spectra.sphere import coefficient_sequence
 from ..sphere import gegenbauer, log_multiplicities, sample_sphere
 
-__all__ = ["SphereFamily", "GaussianFamily", "make_family", "default_truncation"]
+__all__ = ["SphereFamily", "GaussianInputFamily", "GaussianFamily", "AtomTarget",
+           "make_family", "default_truncation"]
 
 #: Row blocks of Gram evaluations hold at most this many entries.
 _BLOCK_ENTRIES = 1 << 22
@@ -81,7 +98,8 @@ class SphereFamily:
         self.kernel = kernel(self.activation, self.d)
         self._act = _fast(self.activation)
         poly, single = {}, []
-        for c in bound_target.target.components:
+        model = getattr(bound_target, "atoms", None)
+        for c in (bound_target.target.components if model is None else ()):
             parts = c.sphere_parts()            # targets.base.SphereParts
             for k, a in parts.poly:
                 poly[k] = poly.get(k, 0.0) + a
@@ -89,6 +107,8 @@ class SphereFamily:
                 single.append((v, g, cross_kernel(self.activation, g, self.d)))
         self._poly = {k: v for k, v in poly.items() if v != 0.0}
         self._single = single
+        #: the target as atoms (several directions, or Gaussian inputs), else None
+        self.atom_target = None if model is None else AtomTarget(self, model)
         self.target_energy = float(np.exp(float(bound_target.log_total_energy())))
         self.kernel_trace = float(self.kernel(1.0))
         K = max(spectrum.min_tail_start, 8)
@@ -97,6 +117,8 @@ class SphereFamily:
         self.error_bound = {"kernel": self.kernel.error_bound,
                             "cross_kernels": sum(abs(w) * ck.error_bound
                                                  for w, _, ck in single)}
+        if self.atom_target is not None:
+            self.error_bound["cross_kernels"] = self.atom_target.error_bound
 
     def describe(self) -> dict:
         return {"family": self.kind, "activation": self.activation.name, "dim": self.d}
@@ -165,6 +187,8 @@ class SphereFamily:
         return cache[key]
 
     def poly_degrees(self) -> int:
+        if self.atom_target is not None:
+            return self.atom_target.poly_degrees()
         return max(self._poly) + 1 if self._poly else 0
 
     def _poly_part(self, u, coef_weights: bool) -> np.ndarray:
@@ -190,6 +214,8 @@ class SphereFamily:
 
     def target_inner(self, W) -> np.ndarray:
         """``b_i = E[f*(x) sigma(<w_i, x>)]``."""
+        if self.atom_target is not None:
+            return self.atom_target.target_inner(W)
         u = np.clip(W[:, 0], -1.0, 1.0)
         out = self._poly_part(u, coef_weights=True)
         for w, _, ck in self._single:
@@ -199,7 +225,9 @@ class SphereFamily:
     # -- the infinite-width student ----------------------------------------------------
     def degree_sums(self, W, a):
         r"""A :class:`DegreeSums` for ``q_k = a^T P_k(W W^T) a`` and
-        ``r_k = sum_i a_i P_k(<w_i, beta>)``."""
+        ``r_k = sum_i a_i P_k(<w_i, beta>)`` (for atoms, :class:`AtomDegreeSums`)."""
+        if self.atom_target is not None:
+            return AtomDegreeSums(W, a, self.d, self.atom_target)
         return DegreeSums(W, a, self.d)
 
     # -- the practitioner's simulation -------------------------------------------------
@@ -210,6 +238,8 @@ class SphereFamily:
         return self._act(_inner(X, W))
 
     def target_values(self, X) -> np.ndarray:
+        if self.atom_target is not None:
+            return self.atom_target.target_values(X)
         u = np.clip(X[:, 0], -1.0, 1.0)
         out = self._poly_part(u, coef_weights=False)
         for w, g, _ in self._single:
@@ -301,6 +331,199 @@ class DegreeSums:
                 p_prev, p_cur, buf = self._step(k, u, p_prev, p_cur, buf)
                 q[k + 1] += a_blk @ (p_cur @ a)
         return q
+
+
+class _ScaledKernel:
+    """``m * kappa(u)``: the sphere kernel of the features on Gaussian inputs."""
+
+    def __init__(self, base, scale: float):
+        self.base, self.scale = base, float(scale)
+        self.error_bound = self.scale * base.error_bound
+
+    def __call__(self, u):
+        out = self.base(u)
+        if isinstance(out, np.ndarray):
+            out *= self.scale
+            return out
+        return self.scale * out
+
+
+class GaussianInputFamily(SphereFamily):
+    """Activation features on Gaussian inputs (see the module docstring): the sphere's
+    Gram scaled by :math:`m_{2p}`, Gaussian sampled inputs."""
+
+    kind = "gaussian-inputs"
+
+    def __init__(self, spectrum: GaussianInputSpectrum, bound_target):
+        super().__init__(spectrum, bound_target)
+        self.p = spectrum.power
+        self.m2p = math.exp(float(spectrum.log_scale()))
+        self.sphere_kernel = self.kernel
+        self.kernel = _ScaledKernel(self.sphere_kernel, self.m2p)
+        self.kernel_trace = float(self.kernel(1.0))
+        self.error_bound["kernel"] = self.kernel.error_bound
+
+    def describe(self) -> dict:
+        return {"family": self.kind, "activation": self.activation.name, "dim": self.d,
+                "inputs": "gaussian"}
+
+    def sample_inputs(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.standard_normal((n, self.d))
+
+    def target_values(self, X) -> np.ndarray:
+        if self.atom_target is not None:
+            return self.atom_target.target_values(X)
+        # degree/energies components: eigenfunctions r^p sqrt(N) P_k(<beta, x_hat>) / sqrt(m)
+        r = np.linalg.norm(X, axis=1)
+        u = np.clip(X[:, 0] / r, -1.0, 1.0)
+        return r ** self.p / math.sqrt(self.m2p) * self._poly_part(u, coef_weights=False)
+
+    def kernel_values(self, X1, X2) -> np.ndarray:
+        r1 = np.linalg.norm(X1, axis=1)
+        r2 = np.linalg.norm(X2, axis=1)
+        u = _inner(X1 / r1[:, None], X2 / r2[:, None])
+        np.clip(u, -1.0, 1.0, out=u)
+        out = self.sphere_kernel(u)
+        if self.p:
+            out *= (r1 ** self.p)[:, None] * (r2 ** self.p)[None, :]
+        return out
+
+
+class AtomTarget:
+    r"""A target made of atoms (:mod:`..targets.atoms`) as the simulators see it: ridges
+    :math:`s\, g(\langle u, x\rangle)` and harmonics :math:`s \sqrt{N} P_k(\langle u,
+    x\rangle)` (on Gaussian inputs :math:`s\, |x|^p \sqrt{N} P_k(\langle u, \hat
+    x\rangle)/\sqrt{m_{2p}}`), in float64.
+
+    * :math:`b_i = \sum_{ridges} s\, m_{p+q}\, \kappa_{\sigma,g}(\langle w_i,u\rangle) +
+      \sum_{harmonics} s\, \tilde c_k \sqrt{N} P_k(\langle w_i, u\rangle)`
+      (:math:`m_{p+q} = 1` on the sphere; :math:`\tilde c_k` the features' amplitude on
+      the eigenfunctions, :math:`\sqrt{m_{2p}} c_k` on Gaussian inputs);
+    * the infinite-width student's cross terms
+      :math:`X_k = \tilde c_k \sqrt{N} \sum_{atoms} h_i(k) \sum_l a_l P_k(\langle w_l,
+      u_i\rangle)` with :math:`h_i(k)` the atom's amplitude on degree ``k``
+      (:meth:`cross_sums`).
+    """
+
+    def __init__(self, family: SphereFamily, model):
+        self.family = family
+        self.d = family.d
+        self.gaussian = isinstance(family.spectrum, GaussianInputSpectrum)
+        self.p = family.spectrum.power if self.gaussian else 0
+        self.m2p = math.exp(float(family.spectrum.log_scale())) if self.gaussian else 1.0
+        self.groups = []
+        err = 0.0
+        for prof, U, coef in model.float_atoms():
+            if prof["kind"] == "ridge":
+                ck = cross_kernel(family.activation, prof["g"], self.d)
+                fac = math.exp(float(log_radial_moment(self.d, self.p + prof["q"]))) \
+                    if self.gaussian else 1.0
+                err += fac * float(np.sum(np.abs(coef))) * ck.error_bound
+            else:
+                ck, fac = None, 1.0
+            self.groups.append((prof, U, coef, ck, fac))
+        self.error_bound = err
+
+    def poly_degrees(self) -> int:
+        ks = [prof["k"] for prof, *_ in self.groups if prof["kind"] == "harm"]
+        return max(ks) + 1 if ks else 0
+
+    def _feature_amplitude(self, k: int) -> float:
+        la, sg = self.family.spectrum.coefficients(k + 1)
+        logN = float(log_multiplicities(self.d, np.array([k]))[0])
+        return 0.0 if sg[k] == 0 else float(sg[k]) * math.exp(float(la[k]) + 0.5 * logN)
+
+    def target_inner(self, W) -> np.ndarray:
+        out = np.zeros(len(W))
+        for prof, U, coef, ck, fac in self.groups:
+            T = np.clip(_inner(W, U), -1.0, 1.0)
+            if prof["kind"] == "ridge":
+                out += fac * (ck(T) @ coef)
+            else:
+                k = prof["k"]
+                out += self._feature_amplitude(k) * (gegenbauer(k, T, self.d)[k] @ coef)
+        return out
+
+    def target_values(self, X) -> np.ndarray:
+        out = np.zeros(len(X))
+        if self.gaussian:
+            r = np.linalg.norm(X, axis=1)
+            Xh = X / r[:, None]
+        for prof, U, coef, _, _ in self.groups:
+            if prof["kind"] == "ridge":
+                out += prof["g"](_inner(X, U)) @ coef
+                continue
+            k = prof["k"]
+            T = np.clip(_inner(Xh if self.gaussian else X, U), -1.0, 1.0)
+            logN = float(log_multiplicities(self.d, np.array([k]))[0])
+            val = math.exp(0.5 * logN) * (gegenbauer(k, T, self.d)[k] @ coef)
+            out += val * (r ** self.p / math.sqrt(self.m2p) if self.gaussian else 1.0)
+        return out
+
+    def amplitudes(self, K: int) -> np.ndarray:
+        r"""``(K, groups)``: each group's amplitude per unit coefficient on degree ``k``
+        (:math:`v_q c_k(g) \sqrt{N}` for ridges, :math:`\delta_{k k_0}` for harmonics)."""
+        logN = np.asarray(log_multiplicities(self.d, np.arange(K)), dtype=float)
+        cols = []
+        for prof, *_ in self.groups:
+            if prof["kind"] == "harm":
+                cols.append((np.arange(K) == prof["k"]).astype(float))
+                continue
+            la, sg = coefficient_sequence(prof["g"], self.d).log_abs(K)
+            la = np.asarray(la, dtype=float)
+            sg = np.asarray(sg, dtype=float)
+            with np.errstate(invalid="ignore", over="ignore"):
+                cols.append(np.where(sg != 0, sg * np.exp(la + 0.5 * logN), 0.0)
+                            * prof["v"])
+        return np.stack(cols, axis=1)
+
+    def cross_sums(self, W, a, K: int) -> np.ndarray:
+        r"""``sum_i h_i(k) sum_l a_l P_k(<w_l, u_i>)`` for ``k < K`` (Gegenbauer
+        recurrence on ``W U^T``, one group at a time)."""
+        h = self.amplitudes(K)
+        out = np.zeros(K)
+        d = self.d
+        for g, (prof, U, coef, _, _) in enumerate(self.groups):
+            T = np.clip(_inner(W, U), -1.0, 1.0)
+            if prof["kind"] == "harm":
+                k = prof["k"]
+                if k < K:
+                    out[k] += h[k, g] * (a @ gegenbauer(k, T, d)[k] @ coef)
+                continue
+            prev, cur = np.ones_like(T), T.copy()
+            out[0] += h[0, g] * (a.sum() * coef.sum())
+            if K > 1:
+                out[1] += h[1, g] * (a @ cur @ coef)
+            for k in range(1, K - 1):
+                prev, cur = cur, ((2 * k + d - 2) * T * cur - k * prev) / (k + d - 2)
+                if h[k + 1, g] != 0:
+                    out[k + 1] += h[k + 1, g] * (a @ cur @ coef)
+        return out
+
+
+class AtomDegreeSums(DegreeSums):
+    r""":class:`DegreeSums` for a target of atoms: ``q_k`` as before, and ``r_k`` such
+    that the simulator's :math:`X_k = \tilde c_k\sqrt{N}\, A_k r_k` with
+    :math:`A_k = \sqrt{B_k}` (the bound target's amplitude): :math:`r_k =`
+    :meth:`AtomTarget.cross_sums` / :math:`\sqrt{B_k}` (0 where :math:`B_k = 0`, where
+    the target's degree-k part vanishes)."""
+
+    def __init__(self, W, a, d, atoms: AtomTarget):
+        super().__init__(W, a, d)
+        self.atoms = atoms
+
+    def extend(self, K: int):
+        if K > self.K:
+            if self.single_block:
+                self._extend_single(K)
+            else:
+                self.q = self._blocks(K)
+            la, _ = self.atoms.family.bound_target.amplitudes(K)
+            sqrtB = np.exp(np.asarray(la, dtype=float))
+            x = self.atoms.cross_sums(self.W, self.a, K)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.r = np.where(sqrtB > 0, x / np.where(sqrtB > 0, sqrtB, 1.0), 0.0)
+        return self.q[:K], self.r[:K]
 
 
 class GaussianFamily:
@@ -413,6 +636,8 @@ def make_family(spectrum, bound_target, truncation: int | None = None):
     """The family of a spectrum; ``truncation`` is ``D`` for infinite non-sphere spectra."""
     if isinstance(spectrum, SphereSpectrum):
         return SphereFamily(spectrum, bound_target)
+    if isinstance(spectrum, GaussianInputSpectrum):
+        return GaussianInputFamily(spectrum, bound_target)
     if isinstance(spectrum, FiniteSpectrum):
         n = spectrum.n_blocks
         lam_b = np.array([float(v) for v in spectrum.eigenvalues])

@@ -1,11 +1,13 @@
 """Spectra of random-feature kernels: eigenvalues, multiplicities and summable tails."""
 
 from .base import Blocks, Spectrum, TailMoments
+from .gaussian import GaussianInputSpectrum
 from .other import FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum
 from .sphere import SphereSpectrum, coefficient_sequence
 
 __all__ = ["Blocks", "Spectrum", "TailMoments", "SphereSpectrum", "LinearGaussianSpectrum",
-           "FiniteSpectrum", "PowerLawSpectrum", "coefficient_sequence", "make_spectrum"]
+           "FiniteSpectrum", "PowerLawSpectrum", "GaussianInputSpectrum",
+           "coefficient_sequence", "make_spectrum"]
 
 
 def make_spectrum(activation=None, dim=None, *, variances=None, eigenvalues=None,

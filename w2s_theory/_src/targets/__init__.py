@@ -17,6 +17,10 @@ kind, composed with ``+`` and numbers (as scikit-learn composes kernels):
 * ``linear:t1,t2,...``, :class:`Linear` - for linear features on Gaussian data,
   :math:`\langle\theta^*, x\rangle` with :math:`B_i = \sigma_i \theta_i^{*2}`
   (``THEORY.md`` section 1b);
+* ``network:relu,width=64,seed=0[,standardize]`` or ``network:FILE``,
+  :class:`Network` - a two-layer network :math:`\sum_j a_j g(\langle v_j, x\rangle)`
+  (:mod:`.network`), whose energies per block are computed over pairs of directions
+  (:mod:`.atoms`);
 * sums ``A + B`` and weights ``0.5*degree:2``; every number is kept exact
   (:mod:`.exact`: ``0.1`` is 1/10 at any precision).
 
@@ -28,7 +32,8 @@ components of other spectra likewise add along the block's eigenfunction
 irreducible floor ``B_null``.
 
 Modules: :mod:`.base` (the component interface and the algebra), :mod:`.components`,
-:mod:`.single_index` (the kinds), :mod:`.parse` (the string grammar), :mod:`.bound`
+:mod:`.single_index`, :mod:`.network` (the kinds), :mod:`.atoms` (targets in several
+directions and on Gaussian inputs), :mod:`.parse` (the string grammar), :mod:`.bound`
 (binding to a spectrum, tails), :mod:`.exact` (exact numbers).
 
 >>> t = parse_target("degree:1 + 0.5*degree:2")
@@ -41,9 +46,10 @@ from __future__ import annotations
 from .base import Component, SphereParts, Target
 from .bound import BoundTarget, IrreducibleFloorWarning, TargetTail
 from .components import Degree, Energies, Linear, PowerLaw
+from .network import Network
 from .parse import parse_target
 from .single_index import SingleIndex
 
 __all__ = ["Target", "Component", "Degree", "Energies", "SingleIndex", "PowerLaw",
-           "Linear", "parse_target", "BoundTarget", "TargetTail", "SphereParts",
+           "Linear", "Network", "parse_target", "BoundTarget", "TargetTail", "SphereParts",
            "IrreducibleFloorWarning"]

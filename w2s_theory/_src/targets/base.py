@@ -73,7 +73,15 @@ class Component(abc.ABC):
 
     and, as needed, ``validate(spectrum)`` (the spectra it applies to; call
     ``super().validate``, which checks that its blocks exist) and ``sphere_parts()``
-    (for the exact simulator on the sphere). Its numbers go through
+    (for the exact simulator on the sphere).
+
+    Components in several directions (a two-layer network: ``multi_direction = True``),
+    and every component of a target on Gaussian inputs that is a function of ``x``
+    rather than given in the kernel's eigenbasis (``eigenbasis = False``), are bound
+    through :class:`.atoms.AtomModel`, which asks ``atoms(d, law, precision)``: the
+    component, unweighted, as ridges and harmonics (:mod:`.atoms`); energies per
+    block, cross terms with the other components, tails and floors follow from them.
+    Its numbers go through
     :func:`.exact.exact` in ``__post_init__`` (after ``super().__post_init__()``), and
     reach the working precision only in ``precision.scalar``. Every error is
     ``InvalidArgument("target", message)``.
@@ -81,6 +89,10 @@ class Component(abc.ABC):
 
     form: ClassVar[str] = ""
     aliases: ClassVar[tuple] = ()
+    #: given in the kernel's eigenbasis (degree, energies), not as a function of x
+    eigenbasis: ClassVar[bool] = False
+    #: made of ridges in several directions (bound through the atom model)
+    multi_direction: ClassVar[bool] = False
     #: form name (and aliases) -> class, filled in by subclass definitions
     forms: ClassVar[dict] = {}
 
@@ -174,6 +186,13 @@ class Component(abc.ABC):
     def sphere_parts(self) -> SphereParts:
         """Its polynomial and single-index parts on the sphere (exact simulator)."""
         raise InvalidArgument("target", f"{self.form} targets are not on the sphere")
+
+    def atoms(self, d: int, law, precision) -> list:
+        """The component, unweighted, as :class:`.atoms.Ridge` and
+        :class:`.atoms.Harmonic` atoms at dimension ``d`` (``law``: the inputs'
+        :class:`.atoms.RadialLaw`), in the working precision."""
+        raise InvalidArgument("target", f"{self.form} targets cannot be combined with "
+                              "network targets or used on gaussian inputs")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,15 @@ infinite one from the component class with infinitely many blocks (``Component.t
 single-index targets on the sphere, power laws on a power-law spectrum). The energy in blocks with
 :math:`\lambda_k = 0` cannot be learned at any width: the irreducible floor.
 
+Targets in several directions (two-layer networks) and functions of ``x`` on Gaussian
+inputs are bound through :class:`.atoms.AtomModel` instead: an energy per block (a
+quadratic form over the pairs of atoms, not the square of one amplitude: ``amplitudes``
+then returns :math:`\sqrt{B_k}` with sign +1), exact totals per parity for the tails,
+and on Gaussian inputs the *radial floor* (energy orthogonal to every
+:math:`|x|^p Y_k`), which the tail reports with the null energy (``TargetTail.log_null``
+then also counts it, over all degrees). The risk engine uses only :math:`B_k`, the
+tails and the floor, so it needs nothing else.
+
 >>> import math
 >>> from w2s_theory import FiniteSpectrum, parse_target
 >>> t = parse_target("degree:1 + -0.5*degree:1 + energies:2=3")   # a_1 = 1 - 0.5
@@ -28,7 +37,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..precision import FLOAT64, Precision
-from ..spectra import SphereSpectrum, Spectrum
+from ..spectra import GaussianInputSpectrum, SphereSpectrum, Spectrum
 
 __all__ = ["BoundTarget", "TargetTail", "IrreducibleFloorWarning", "assemble_tail"]
 
@@ -43,7 +52,9 @@ class TargetTail:
 
     ``log_mass`` is :math:`\log U_0`, :math:`U_q = \sum_{k\ge K,\lambda_k>0} B_k
     \lambda_k^q`; ``ratios[q]`` is :math:`U_q / (U_0 \bar\lambda^q)` for ``q = 0..q_max``;
-    ``log_null`` is the log of the energy in tail blocks with :math:`\lambda_k = 0`.
+    ``log_null`` is the log of the energy in tail blocks with :math:`\lambda_k = 0`
+    (for a target bound through :class:`.atoms.AtomModel`, plus its radial floor on
+    Gaussian inputs, all degrees).
     """
 
     start: int
@@ -72,9 +83,15 @@ class BoundTarget:
     """A target's amplitudes ``a_k`` (energies ``B_k = a_k^2``) in a spectrum's blocks."""
 
     def __init__(self, target, spectrum: Spectrum):
+        from .atoms import AtomModel, uses_atoms
+
         self.target = target
         self.spectrum = spectrum
-        self._validate()
+        #: the atom model (several directions, or Gaussian inputs), else None
+        self.atoms = AtomModel(target, spectrum) if uses_atoms(target, spectrum) \
+            else None
+        if self.atoms is None:
+            self._validate()
 
     def _validate(self):
         for c in self.target.components:
@@ -89,9 +106,12 @@ class BoundTarget:
     @property
     def max_block(self):
         """Largest block with energy, or ``None`` if the target has infinitely many."""
+        if self.atoms is not None:
+            return None
         tops = [c.max_block for c in self.target.components]
         if any(t is None for t in tops):
-            if isinstance(self.spectrum, SphereSpectrum) or self.spectrum.n_blocks is None:
+            if isinstance(self.spectrum, (SphereSpectrum, GaussianInputSpectrum)) or \
+                    self.spectrum.n_blocks is None:
                 return None
             return self.spectrum.n_blocks - 1
         return max(tops)
@@ -100,6 +120,8 @@ class BoundTarget:
     def min_tail_start(self) -> int:
         """Tails are available from this block on (past all finite components)."""
         out = self.spectrum.min_tail_start
+        if self.atoms is not None:
+            return out
         for c in self.target.components:
             out = max(out, c.tail_start(self.spectrum))
         return out
@@ -108,6 +130,8 @@ class BoundTarget:
     def amplitudes(self, K: int, precision: Precision = FLOAT64):
         """``(log|a_k|, sign a_k)`` for ``k < K`` (energies ``B_k = a_k^2``)."""
         K = int(K)
+        if self.atoms is not None:
+            return self.atoms.amplitudes(K, precision)
         with precision.context():
             total = [precision.scalar(0)] * K
             for c in self.target.components:
@@ -122,6 +146,8 @@ class BoundTarget:
     def log_total_energy(self, precision: Precision = FLOAT64):
         """``log ||f*||^2``: the blocks with energy summed, plus the tail's mass when
         there are infinitely many."""
+        if self.atoms is not None:
+            return self.atoms.log_total_energy(precision)
         top = self.max_block
         K = self.min_tail_start if top is None else max(self.min_tail_start, top + 1)
         la, _ = self.amplitudes(K, precision)
@@ -145,6 +171,8 @@ class BoundTarget:
     def _tail(self, K, q_max, log_bar, precision):
         if K < self.min_tail_start:
             raise InvalidArgument("K", f"target tails start at block >= {self.min_tail_start}")
+        if self.atoms is not None:
+            return self.atoms.tail(K, q_max, log_bar, precision)
         ninf = precision.scalar(-np.inf) if precision.is_float else mpmath.ninf
         zero_ratios = tuple(precision.scalar(0) for _ in range(q_max + 1))
         infinite = [c for c in self.target.components if c.max_block is None]

@@ -55,6 +55,7 @@ class Degree(Component):
     """
 
     form: ClassVar[str] = "degree"
+    eigenbasis: ClassVar[bool] = True
     k: int
 
     def __post_init__(self):
@@ -83,6 +84,11 @@ class Degree(Component):
     def sphere_parts(self):
         return SphereParts(poly=((self.k, float(self.weight)),))
 
+    def atoms(self, d, law, precision):
+        from .atoms import Harmonic, e1
+
+        return [Harmonic(self.k, e1(d, precision)[0], precision.scalar(1))]
+
 
 @dataclass(frozen=True)
 class Energies(Component):
@@ -97,6 +103,7 @@ class Energies(Component):
     """
 
     form: ClassVar[str] = "energies"
+    eigenbasis: ClassVar[bool] = True
     energies: tuple
 
     def __post_init__(self):
@@ -153,6 +160,14 @@ class Energies(Component):
     def sphere_parts(self):
         return SphereParts(poly=tuple((k, float(self.weight) * math.sqrt(float(e)))
                                       for k, e in self.energies))
+
+    def atoms(self, d, law, precision):
+        from .atoms import Harmonic, e1
+
+        p = precision
+        u = e1(d, p)[0]
+        with p.context():
+            return [Harmonic(k, u, p.sqrt(p.scalar(e))) for k, e in self.energies]
 
 
 @dataclass(frozen=True)

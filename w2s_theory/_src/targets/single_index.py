@@ -103,6 +103,22 @@ class SingleIndex(Component):
     def sphere_parts(self):
         return SphereParts(ridges=((float(self.weight), _activation(self.g)),))
 
+    def atoms(self, d, law, precision):
+        """Ridges at :math:`\beta = e_1`, one per homogeneous piece of ``g`` (a
+        piecewise-power function: closed-form coefficients)."""
+        from .atoms import Ridge, e1, homogeneous_pieces
+
+        g = _activation(self.g)
+        if g.family is None:
+            raise InvalidArgument("target", f"single-index:{g.name} has no closed-form "
+                                  "coefficients: it cannot be combined with network "
+                                  "targets or used on gaussian inputs (use a "
+                                  "piecewise-power g: relu, step, relu^p, abs, sign, "
+                                  "leaky_relu, linear, poly:...)")
+        u = e1(d, precision)
+        return [Ridge(piece, q, u, precision.array([1])) for q, piece in
+                homogeneous_pieces(g)]
+
     # -- tails -------------------------------------------------------------------------
     @classmethod
     def tail(cls, bound, components, K, q_max, log_bar, precision):

@@ -481,6 +481,7 @@ class FiniteEvolution(Evolution):
         out = [None] * len(specs)
         with p.context(self.plan.extra_digits):
             rest = []
+            flat = {}                       # m -> [(spec, its columns)]: one einsum per m
             for s, (m, r, column, cache) in enumerate(specs):
                 if not self._flat_ok(m):
                     rest.append(s)
@@ -490,12 +491,22 @@ class FiniteEvolution(Evolution):
                 if Vs.shape[2] > 1 and not self._flat_ok(m, Vs.shape[2]):
                     rest.append(s)
                     continue
+                flat.setdefault(m, []).append((s, Vs))
+            for m, items in flat.items():
+                _, pos = self._flat_windows(m)
                 E, _ = self._flat_E()
-                S = np.einsum("nj,njc->nc", E, Vs[pos]).real
-                if r and m != 1:
-                    S = S * (m ** r)
-                out[s] = p.zeros((n, S.shape[1]))
-                out[s][self._flat[0]] = S
+                Vs = items[0][1] if len(items) == 1 else np.concatenate(
+                    [V for _, V in items], axis=2)
+                S_all = np.einsum("nj,njc->nc", E, Vs[pos]).real
+                c0 = 0
+                for s, V in items:
+                    S = S_all[:, c0:c0 + V.shape[2]]
+                    c0 += V.shape[2]
+                    r = specs[s][1]
+                    if r and m != 1:
+                        S = S * (m ** r)
+                    out[s] = p.zeros((n, S.shape[1]))
+                    out[s][self._flat[0]] = S
             for w, (idx, taus) in self.groups.items():
                 for s in rest:
                     m, r, column, cache = specs[s]

@@ -53,10 +53,23 @@ from ._src.sphere import (  # noqa: E402
     sample_sphere,
     u_density,
 )
-from ._src.simulation import SeedRun, SimulationResult, Summary, simulate  # noqa: E402
+from ._src.simulation.results import SeedRun, SimulationResult, Summary  # noqa: E402
 from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
 from ._src.theory import RiskCurve, risk_curve  # noqa: E402
 from ._src.sweep import open_sweep, run_sweep  # noqa: E402  (xarray, zarr, dask: on use)
+
+
+def __getattr__(name):
+    """Names whose modules are heavy load on first use (issue 15): ``simulate`` brings
+    scipy.linalg and the process pool; sympy loads only when an expression is built
+    (``lower_bound_expr()``, ``kernel_expr()``, ...)."""
+    if name == "simulate":
+        from ._src.simulation.api import simulate
+
+        globals()["simulate"] = simulate
+        return simulate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",

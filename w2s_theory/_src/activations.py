@@ -40,13 +40,15 @@ from typing import Callable
 
 import mpmath
 import numpy as np
-import sympy as sp
-from scipy import special
 
 from .errors import InvalidArgument
+from .lazy import lazy_module
 from .precision import FLOAT64, Precision
-from .sphere import check_dim, d_sym, k_sym
+from .sphere import check_dim, symbols
 from .tails import GammaProduct
+
+sp = lazy_module("sympy")                 # the closed forms: imported on first use
+special = lazy_module("scipy.special")    # imported on first evaluation
 
 __all__ = [
     "Activation",
@@ -66,11 +68,12 @@ def relu_power_coefficient_expr(p: int):
     r"""Sympy expression of :math:`e_{p,k}(d) = E_u[u_+^p P_k(u)]` (piecewise in ``k``).
 
     >>> e = relu_power_coefficient_expr(1)
+    >>> k_sym = symbols()[1]
     >>> sp.simplify(e.subs(k_sym, 1))
     1/(2*d)
     """
     p = int(p)
-    d, k = d_sym, k_sym
+    d, k, _ = symbols()
     low = (sp.gamma(d / 2) * sp.factorial(p) * sp.gamma(sp.Rational(p + 1, 2) - k / 2)
            / (sp.sqrt(sp.pi) * 2 ** (k + 1) * sp.factorial(p - k)
               * sp.gamma((p + k + d) / 2)))
@@ -161,6 +164,7 @@ class PiecewisePower:
     # -- coefficients ----------------------------------------------------------------
     def expr(self):
         """Sympy expression of ``c_k(d)`` (piecewise in ``k``)."""
+        k_sym = symbols()[1]
         return sum(((sp.Rational(a) + (-1) ** k_sym * sp.Rational(b))
                     * relu_power_coefficient_expr(p)
                     for p, (a, b) in enumerate(zip(self.right, self.left)) if a or b),
@@ -169,6 +173,7 @@ class PiecewisePower:
     def coefficients_exact(self, d: int, k_max: int) -> list:
         """Exact ``c_0..c_{k_max}`` as sympy numbers (for tests and derivations)."""
         d = check_dim(d)
+        d_sym, k_sym, _ = symbols()
         out = []
         for k in range(k_max + 1):
             val = sp.Integer(0)
@@ -386,6 +391,14 @@ def _smooth(name, func, mp_func, description):
                       description=description)
 
 
+def _erf(u):
+    return special.erf(u)
+
+
+def _expit(u):
+    return special.expit(u)
+
+
 def _mp_gelu(u):
     return u * (1 + mpmath.erf(u / mpmath.sqrt(2))) / 2
 
@@ -406,9 +419,9 @@ for _act in [
     _family("leaky_relu", PiecewisePower((0, 1), (0, -0.01)),
             "max(u, 0.01 u) (slope 0.01 for u < 0)"),
     _family("linear", PiecewisePower.polynomial((0, 1)), "u (linear features)"),
-    _smooth("erf", special.erf, mpmath.erf, "erf(u)"),
+    _smooth("erf", _erf, mpmath.erf, "erf(u)"),
     _smooth("tanh", np.tanh, mpmath.tanh, "tanh(u)"),
-    _smooth("sigmoid", special.expit, lambda u: 1 / (1 + mpmath.exp(-u)),
+    _smooth("sigmoid", _expit, lambda u: 1 / (1 + mpmath.exp(-u)),
             "1 / (1 + exp(-u))"),
     _smooth("softplus", lambda u: np.logaddexp(0.0, u), _mp_softplus, "log(1 + exp(u))"),
     _smooth("gelu", lambda u: u * (1 + special.erf(u / np.sqrt(2))) / 2, _mp_gelu,

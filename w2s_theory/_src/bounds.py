@@ -27,7 +27,18 @@ samples. Proof, tightness and scope: ``docs/bounds.md``; symbolic checks:
 ``derivations/student_lower_bound.py``; numerical verification:
 ``derivations/verify_student_bound.py``. The sympy expressions live here
 (:func:`lower_bound_expr`) and in :mod:`.bounds_series` (the small-:math:`L_T`
-expansion); the tests check the numerical functions against them.
+expansion); the tests check the numerical functions against them. sympy is imported only
+when an expression (or one of the symbols ``L_T_sym``, ...) is asked for.
+
+Vectors: :func:`student_lower_bound`, :func:`gain_upper_bound`, :func:`pgr_upper_bound`
+and :func:`alpha_from_time` take arrays (lists, tuples or numpy arrays) for any of their
+number arguments, broadcast together, in float64 and at any precision; the arguments are
+validated once for the whole array and the results are, element by element, bit for bit
+those of the scalar calls (float64 arrays, or numpy object arrays of ``mpf``). A risk
+curve's bounds over a vector of times are two calls::
+
+    alpha = alpha_from_time(times, top_eigenvalue, precision=p)
+    lower = student_lower_bound(teacher_risk, target_energy, alpha, precision=p)
 """
 
 from __future__ import annotations
@@ -37,10 +48,12 @@ from dataclasses import dataclass, fields
 
 import mpmath
 import numpy as np
-import sympy as sp
 
 from .errors import InvalidArgument, check_real
+from .lazy import lazy_attributes, lazy_module
 from .precision import Precision, as_precision
+
+sp = lazy_module("sympy")                 # the closed forms only: imported on first use
 
 __all__ = [
     "L_T_sym", "E_sym", "alpha_sym", "F_sym",
@@ -54,9 +67,21 @@ __all__ = [
     "optimal_operator",
 ]
 
-# Symbols of the closed forms: teacher risk, target energy, the student's operator bound,
-# and F = ||f_T|| (F^2 = E - L_T for a projection teacher).
-L_T_sym, E_sym, alpha_sym, F_sym = sp.symbols("L_T E alpha F", positive=True)
+_SYMBOLS = ("L_T_sym", "E_sym", "alpha_sym", "F_sym")
+
+
+def symbols():
+    """``(L_T_sym, E_sym, alpha_sym, F_sym)``: the symbols of the closed forms (teacher
+    risk, target energy, the student's operator bound, and ``F = ||f_T||``, ``F^2 = E -
+    L_T`` for a projection teacher), made on first use (this imports sympy)."""
+    g = globals()
+    if "L_T_sym" not in g:
+        g.update(zip(_SYMBOLS, sp.symbols("L_T E alpha F", positive=True)))
+    return tuple(g[n] for n in _SYMBOLS)
+
+
+__getattr__ = lazy_attributes(globals(), {
+    name: (lambda i=i: symbols()[i]) for i, name in enumerate(_SYMBOLS)})
 
 
 def lower_bound_expr():
@@ -71,12 +96,14 @@ def lower_bound_expr():
     square is non-negative, so the ``max(0, .)`` of THEORY.md section 4 is not needed).
     This is the single definition used for documentation, LaTeX and the tests.
 
+    >>> L_T_sym, E_sym, alpha_sym, _ = symbols()
     >>> e = lower_bound_expr()
     >>> sp.simplify(e.subs(alpha_sym, 0) - E_sym)
     0
     >>> e.subs({alpha_sym: 1, L_T_sym: 0})
     0
     """
+    L_T_sym, E_sym, alpha_sym, _ = symbols()
     F2 = E_sym - L_T_sym
     return (sp.sqrt(E_sym - alpha_sym * F2 + alpha_sym**2 * F2 / 4)
             - alpha_sym * sp.sqrt(F2) / 2) ** 2
@@ -84,32 +111,63 @@ def lower_bound_expr():
 
 # -- input validation ----------------------------------------------------------------------
 
-def _mp_real(name, value):
-    """A real number as an ``mpf`` at the current mpmath precision (strings parsed exactly)."""
+_ARRAYS = (np.ndarray, list, tuple)
+
+
+def _mp_real(name, value, allow_inf=False):
+    """A real number as an ``mpf`` at the current mpmath precision (strings parsed
+    exactly), or an object array of them for array input (:func:`_mp_array`)."""
+    if isinstance(value, _ARRAYS):
+        return _mp_array(name, value, allow_inf)
     if isinstance(value, str):
         try:
             value = mpmath.mpf(value.strip())
         except (TypeError, ValueError):
             raise InvalidArgument(name, f"must be a real number, got {value!r}") from None
-    value = check_real(name, value)
+    value = check_real(name, value, allow_inf=allow_inf)
     if isinstance(value, numbers.Rational) and not isinstance(value, numbers.Integral):
         return mpmath.mpf(value.numerator) / value.denominator
     return mpmath.mpf(value)
 
 
-def _float_real(name, value):
+def _mp_array(name, value, allow_inf=False):
+    """An object array of ``mpf``: each element converted exactly as the scalar
+    :func:`_mp_real` converts it (so the results are the scalar calls' bit for bit), in
+    one pass - floats, ints and ``mpf`` on a fast path, checked for finiteness together
+    at the end; anything else through the scalar conversion."""
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim == 0:
+        return _mp_real(name, arr[()], allow_inf)
+    mpf = mpmath.mpf
+    out = np.empty(arr.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(arr.flat):
+        t = type(v)
+        if t is float or t is int or t is mpf or t is np.float64:
+            flat[i] = mpf(v)
+        else:
+            flat[i] = _mp_real(name, v, allow_inf)
+    finite = np.fromiter((mpmath.isfinite(x) or (allow_inf and not mpmath.isnan(x))
+                          for x in flat), dtype=bool, count=flat.size)
+    if not finite.all():
+        bad = arr.reshape(-1)[~finite][0]
+        raise InvalidArgument(name, f"must be a finite real number, got {bad!r}")
+    return out
+
+
+def _float_real(name, value, allow_inf=False):
     """A float, or a float array for array input; finite values only."""
-    if isinstance(value, (np.ndarray, list, tuple)):
+    if isinstance(value, _ARRAYS):
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
             raise InvalidArgument(name, f"must be real numbers, got {value!r}") from None
-        bad = ~np.isfinite(arr)
+        bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
         if bad.any():
             raise InvalidArgument(
                 name, f"must be finite real numbers, got {arr[bad].ravel()[0]!r}")
         return arr
-    return float(check_real(name, value))
+    return float(check_real(name, value, allow_inf=allow_inf))
 
 
 def _real(name, value, prec):
@@ -174,13 +232,21 @@ def _terms(L, E, a, sqrt):
     return F, D / s
 
 
+_mp_sqrt_array = np.frompyfunc(mpmath.sqrt, 1, 1)
+
+
+def _mp_sqrt(x):
+    """``mpmath.sqrt``, elementwise on object arrays."""
+    return _mp_sqrt_array(x) if isinstance(x, np.ndarray) else mpmath.sqrt(x)
+
+
 def _evaluate(teacher_risk, target_energy, alpha, precision, ceiling_risk=None,
               want=()):
     prec = as_precision(precision)
     with prec.context():
         L, E, a = _check(teacher_risk, target_energy, alpha, prec)
         c = None if ceiling_risk is None else _check_ceiling(ceiling_risk, L, prec)
-        sqrt = np.sqrt if prec.is_float else mpmath.sqrt
+        sqrt = np.sqrt if prec.is_float else _mp_sqrt
         F, q = _terms(L, E, a, sqrt)
         out = {}
         if "lower" in want:
@@ -318,26 +384,36 @@ def alpha_from_time(t, top_eigenvalue, precision=None):
     prec = as_precision(precision)
     with prec.context():
         lam = _real("top_eigenvalue", top_eigenvalue, prec)
-        _require("top_eigenvalue", np.ndim(lam) == 0, lam, "must be a single number")
+        if np.ndim(lam) != 0:
+            raise InvalidArgument("top_eigenvalue",
+                                  f"must be a single number, got {top_eigenvalue!r}")
         _require("top_eigenvalue", lam >= 0, lam, "must be >= 0 (the norm of a PSD kernel)")
         if prec.is_float:
             tt = _float_times(t)
             with np.errstate(invalid="ignore"):
                 out = np.where(lam == 0, 0.0, -np.expm1(-tt * lam))
             return float(out) if out.ndim == 0 else out
+        tt = _mp_real("t", t, allow_inf=True)           # validated once, arrays too
+        _require("t", tt >= 0, tt, "must be >= 0")
+        if lam == 0:
+            return mpmath.mpf(0) if np.ndim(tt) == 0 else \
+                np.full(np.shape(tt), mpmath.mpf(0), dtype=object)
+        if np.ndim(tt) == 0:
+            return -mpmath.expm1(-tt * lam)
+        return _mp_alpha_array(tt, lam)
 
-        def one(v):
-            v = _mp_real_inf("t", v)
-            _require("t", v >= 0, v, "must be >= 0")
-            return mpmath.mpf(0) if lam == 0 else -mpmath.expm1(-v * lam)
 
-        if np.ndim(t) == 0:
-            return one(t if not isinstance(t, np.ndarray) else t[()])
-        return np.frompyfunc(one, 1, 1)(np.asarray(t, dtype=object))
+def _mp_alpha_array(tt, lam):
+    out = np.empty(tt.shape, dtype=object)
+    flat = out.reshape(-1)
+    expm1 = mpmath.expm1
+    for i, v in enumerate(tt.flat):
+        flat[i] = -expm1(-v * lam)
+    return out
 
 
 def _float_times(t):
-    if isinstance(t, (np.ndarray, list, tuple)):
+    if isinstance(t, _ARRAYS):
         try:
             tt = np.asarray(t, dtype=float)
         except (TypeError, ValueError):
@@ -346,17 +422,6 @@ def _float_times(t):
         tt = np.asarray(float(check_real("t", t, allow_inf=True)))
     _require("t", ~np.isnan(tt) & (tt >= 0), tt, "must be >= 0 (inf allowed)")
     return tt
-
-
-def _mp_real_inf(name, value):
-    if isinstance(value, str):
-        try:
-            return _mp_real_inf(name, mpmath.mpf(value.strip()))
-        except (TypeError, ValueError):
-            raise InvalidArgument(name, f"must be a real number, got {value!r}") from None
-    value = check_real(name, value, allow_inf=True)
-    return mpmath.mpf(value) if not isinstance(value, numbers.Rational) or \
-        isinstance(value, numbers.Integral) else mpmath.mpf(value.numerator) / value.denominator
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ target energy :math:`E = L_T + F^2`,
 :math:`L_T < E/5`. So a student's risk is at least of the order of the teacher's risk
 squared. The series is computed by sympy from :func:`.bounds.lower_bound_expr` (the one
 definition of the bound) and checked step by step in
-``derivations/student_lower_bound.py``; proof in ``docs/bounds.md``.
+``derivations/student_lower_bound.py``; proof in ``docs/bounds.md``. sympy is imported
+only when a series or its LaTeX is asked for: :func:`lower_bound_leading_term` (what
+``w2s bound`` prints) evaluates the leading term ``L_T**2/F**2`` directly, with the same
+operations as the lambdified series term (the tests check both, bit for bit).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from functools import lru_cache
 
 import mpmath
 import numpy as np
-import sympy as sp
 
-from .bounds import E_sym, F_sym, L_T_sym, _check, alpha_sym, lower_bound_expr
+from .bounds import _check, lower_bound_expr, symbols
 from .errors import InvalidArgument, check_int
-from .precision import Precision, as_precision
+from .lazy import lazy_module
+from .precision import as_precision
+
+sp = lazy_module("sympy")                 # the series: imported on first use
 
 __all__ = [
     "lower_bound_series",
@@ -44,6 +49,7 @@ def _alpha_one_expr(in_terms_of):
     if in_terms_of not in _VARIABLES:
         raise InvalidArgument("in_terms_of", f"must be one of {_VARIABLES}, "
                                              f"got {in_terms_of!r}")
+    L_T_sym, E_sym, alpha_sym, F_sym = symbols()
     expr = lower_bound_expr().subs(alpha_sym, 1)
     if in_terms_of == "F":
         expr = expr.subs(E_sym, L_T_sym + F_sym**2)
@@ -67,6 +73,7 @@ def lower_bound_series(order: int = 4, in_terms_of: str = "F"):
     ``.removeO()`` gives the polynomial. Reference: ``THEORY.md`` section 4,
     ``docs/bounds.md``.
 
+    >>> L_T_sym, _, _, F_sym = symbols()
     >>> s = lower_bound_series(4)
     >>> s.removeO() == L_T_sym**2 / F_sym**2 - 2 * L_T_sym**3 / F_sym**4
     True
@@ -79,7 +86,7 @@ def lower_bound_series(order: int = 4, in_terms_of: str = "F"):
 
 @lru_cache(maxsize=None)
 def _series(order, in_terms_of):
-    return sp.series(_alpha_one_expr(in_terms_of), L_T_sym, 0, order)
+    return sp.series(_alpha_one_expr(in_terms_of), symbols()[0], 0, order)
 
 
 def lower_bound_series_latex(order: int = 4, in_terms_of: str = "F") -> str:
@@ -104,13 +111,21 @@ def lower_bound_latex(alpha_one: bool = False) -> str:
 
 @lru_cache(maxsize=None)
 def _leading_term_function(module):
+    """The leading term of :func:`lower_bound_series` lambdified (for the tests: the
+    direct evaluation in :func:`lower_bound_leading_term` must agree with it)."""
+    L_T_sym, _, _, F_sym = symbols()
     term = lower_bound_series(3, "F").removeO()        # L_T**2 / F**2
     return sp.lambdify((L_T_sym, F_sym), term, modules=module)
 
 
+def _leading_term(L, F):
+    """``L_T**2/F**2``: the operations of the lambdified term (``L_T**2/F**2``)."""
+    return L**2 / F**2
+
+
 def lower_bound_leading_term(teacher_risk, target_energy, precision=None):
     r"""The leading term :math:`L_T^2/F^2` (:math:`F^2 = E - L_T`) of the :math:`\alpha = 1`
-    bound, evaluated from :func:`lower_bound_series` (``inf`` when :math:`F = 0`).
+    bound (the leading term of :func:`lower_bound_series`; ``inf`` when :math:`F = 0`).
 
     .. math:: \mathrm{LB} = \frac{L_T^2}{F^2}\bigl(1 + O(L_T/F^2)\bigr)
 
@@ -126,5 +141,4 @@ def lower_bound_leading_term(teacher_risk, target_energy, precision=None):
         if F2 == 0:
             return math.inf if prec.is_float else mpmath.inf
         sqrt = math.sqrt if prec.is_float else mpmath.sqrt
-        f = _leading_term_function("math" if prec.is_float else "mpmath")
-        return f(L, sqrt(F2))
+        return _leading_term(L, sqrt(F2))

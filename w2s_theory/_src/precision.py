@@ -28,9 +28,11 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
-from scipy import special
 
 from .errors import check_digits, check_int
+from .lazy import lazy_module
+
+special = lazy_module("scipy.special")    # imported on first use
 
 __all__ = ["Precision", "FLOAT64", "as_precision", "takes_precision"]
 
@@ -148,7 +150,8 @@ class Precision:
     def _ufunc(name):  # noqa: N805 - descriptor factory
         np_func = {
             "exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
-            "sqrt": np.sqrt, "loggamma": special.gammaln, "log_expit": special.log_expit,
+            "sqrt": np.sqrt, "loggamma": lambda x: special.gammaln(x),
+            "log_expit": lambda x: special.log_expit(x),
             "log1mexp": _np_log1mexp,
         }[name]
 

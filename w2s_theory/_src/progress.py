@@ -5,7 +5,10 @@ attaches a :class:`ProgressBar` to it (or passes the bar itself as a
 ``progress(done, total)`` callback). The bar appears only once the work has run for
 ``delay`` seconds (short commands print nothing), shows the elapsed time and an estimate
 of the time left, and is redrawn every half second by a ticker thread started with the
-first report (after any worker processes have been forked).
+first report (after any worker processes have been forked). Given an up-front
+``estimate`` in seconds (:func:`w2s_theory._src.cost.estimate`), the time left is
+estimated from it until the first step is done; a computation that reports no steps
+(``bar.start(label)``) shows a bar of the elapsed time against the estimate.
 
 >>> seen = []
 >>> t = Tracker(lambda done, total, label: seen.append((done, total, label)))
@@ -17,6 +20,11 @@ first report (after any worker processes have been forked).
 >>> bar = ProgressBar("w2s x", stream=out, delay=0)
 >>> bar(1, 4, "seeds"); bar.close()
 >>> out.getvalue().startswith("\\rw2s x: [######                  ]   1/4  seeds")
+True
+>>> out = io.StringIO()
+>>> bar = ProgressBar("w2s y", stream=out, delay=0, tick=0, estimate=60)
+>>> bar.start("computing"); bar.close()
+>>> "computing" in out.getvalue() and "about 60 s left (estimated)" in out.getvalue()
 True
 """
 
@@ -57,11 +65,14 @@ class ProgressBar:
 
     width = 24
 
-    def __init__(self, prog: str, stream=None, delay: float = 2.0, tick: float = 0.5):
+    def __init__(self, prog: str, stream=None, delay: float = 2.0, tick: float = 0.5,
+                 estimate: float | None = None):
         self.prog = prog
         self.stream = stream or sys.stderr
         self.delay, self.tick = delay, tick
-        self.start = time.monotonic()
+        self.estimate = estimate
+        self.started = time.monotonic()
+        self.timed = False                 # no steps: the bar shows time vs the estimate
         self.done, self.total, self.label = 0, 0, ""
         self.shown = 0
         self._lock = threading.Lock()
@@ -76,22 +87,39 @@ class ProgressBar:
             self._thread.start()
         self._draw()
 
+    def start(self, label: str = "") -> None:
+        """Show progress of a computation that reports no steps: the elapsed time
+        against the :attr:`estimate` (redrawn by the ticker)."""
+        self.timed = True
+        self(0, 0, label)
+
     def _run(self):
         while not self._stop.wait(self.tick):
             self._draw()
 
     def _draw(self) -> None:
         now = time.monotonic()
-        elapsed = now - self.start
+        elapsed = now - self.started
         if elapsed < self.delay:
             return
         with self._lock:
             done, total, label = self.done, self.total, self.label
-            frac = done / total if total else 0.0
+            est = self.estimate
+            if self.timed:
+                frac = min(elapsed / est, 0.99) if est else 0.0
+                count = ""
+            else:
+                frac = done / total if total else 0.0
+                count = f" {done:>3}/{total}"
             bar = "#" * int(round(self.width * frac))
-            left = f", about {elapsed * (total - done) / done:.0f} s left" \
-                if 0 < done < total else ""
-            text = (f"{self.prog}: [{bar:<{self.width}}] {done:>3}/{total}  {label}"
+            if 0 < done < total:
+                left = f", about {elapsed * (total - done) / done:.0f} s left"
+            elif done == 0 and est:
+                left = (f", about {est - elapsed:.0f} s left (estimated)"
+                        if est > elapsed else ", longer than estimated")
+            else:
+                left = ""
+            text = (f"{self.prog}: [{bar:<{self.width}}]{count}  {label}"
                     f"  {elapsed:.0f} s{left}")
             pad = max(0, self.shown - len(text))
             self.stream.write("\r" + text + " " * pad)

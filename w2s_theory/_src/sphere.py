@@ -24,9 +24,9 @@ from functools import lru_cache
 
 import mpmath
 import numpy as np
-import sympy as sp
 
 from .errors import InvalidArgument, check_int
+from .lazy import lazy_attributes, lazy_module
 from .precision import FLOAT64, Precision, takes_precision
 
 __all__ = [
@@ -43,9 +43,23 @@ __all__ = [
     "sample_sphere",
 ]
 
-# Symbols shared by every closed form of the package (the symbolic layer collects them).
-d_sym, u_sym = sp.symbols("d u", positive=True)
-k_sym = sp.Symbol("k", integer=True, nonnegative=True)
+sp = lazy_module("sympy")              # the closed forms only: imported on first use
+
+
+def symbols():
+    """``(d_sym, k_sym, u_sym)``: the symbols shared by every closed form of the package
+    (the symbolic layer collects them), made on first use - reading ``sphere.d_sym``
+    imports sympy, importing this module does not."""
+    g = globals()
+    if "d_sym" not in g:
+        d, u = sp.symbols("d u", positive=True)
+        g.update(d_sym=d, u_sym=u, k_sym=sp.Symbol("k", integer=True, nonnegative=True))
+    return g["d_sym"], g["k_sym"], g["u_sym"]
+
+
+__getattr__ = lazy_attributes(globals(), {
+    "d_sym": lambda: symbols()[0], "k_sym": lambda: symbols()[1],
+    "u_sym": lambda: symbols()[2]})
 
 
 def check_dim(dim, name: str = "dim") -> int:
@@ -56,10 +70,12 @@ def check_dim(dim, name: str = "dim") -> int:
 def multiplicity_expr():
     r"""Sympy expression of :math:`N(d, k)` for :math:`k \ge 1` (``N(d, 0) = 1``).
 
+    >>> d_sym, k_sym, _ = symbols()
     >>> e = multiplicity_expr()
     >>> int(e.subs({d_sym: 3, k_sym: 4}))
     9
     """
+    d_sym, k_sym, _ = symbols()
     return (2 * k_sym + d_sym - 2) / k_sym * sp.binomial(k_sym + d_sym - 3, k_sym - 1)
 
 
@@ -156,10 +172,12 @@ def gegenbauer_expr():
 
     For ``d = 2`` the normalized limit is the Chebyshev polynomial :math:`T_k(u)`.
 
+    >>> d_sym, k_sym, u_sym = symbols()
     >>> e = gegenbauer_expr().subs({d_sym: 3, k_sym: 2})
     >>> sp.simplify(e - (3 * u_sym**2 - 1) / 2)
     0
     """
+    d_sym, k_sym, u_sym = symbols()
     a = (d_sym - 2) / 2
     return sp.gegenbauer(k_sym, a, u_sym) / sp.gegenbauer(k_sym, a, 1)
 
@@ -217,6 +235,7 @@ def log_u_normalizer(d: int, precision: Precision = FLOAT64):
 
 def u_density_expr():
     """Sympy expression of the density of ``u = <w, x>`` on ``[-1, 1]``."""
+    d_sym, _, u_sym = symbols()
     return (sp.gamma(d_sym / 2) / (sp.sqrt(sp.pi) * sp.gamma((d_sym - 1) / 2))
             * (1 - u_sym**2) ** ((d_sym - 3) / 2))
 

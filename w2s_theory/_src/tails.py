@@ -40,10 +40,14 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 import mpmath
 import numpy as np
-from scipy import special
+
+from .lazy import lazy_module
+
+special = lazy_module("scipy.special")    # imported on first use
 
 __all__ = ["GammaProduct", "TermExpr", "tail_sums", "numpy_tail_sums"]
 

@@ -16,7 +16,8 @@ from ..setting import FEATURE_KEYS, PARAMS, Setting, features, option_name, rela
 
 __all__ = ["W2SArgumentParser", "option_for", "print_json", "jsonable",
            "add_setting_options", "add_feature_options", "setting_from_args",
-           "spectrum_from_args",
+           "spectrum_from_args", "add_max_seconds_option", "write_atomic",
+           "check_writable",
            "add_output_options", "number_formatter", "print_table", "FEATURE_KEYS"]
 
 
@@ -27,6 +28,11 @@ class W2SArgumentParser(argparse.ArgumentParser):
     def error(self, message):  # noqa: D401 - argparse API
         if message.startswith("argument "):
             message = message[len("argument "):]
+        required = "the following arguments are required: "
+        if message.startswith(required):          # name the option first, as elsewhere
+            names = message[len(required):].split(", ")
+            message = f"{names[0]}: required" + (
+                f" (so are {', '.join(names[1:])})" if names[1:] else "")
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -102,6 +108,64 @@ def setting_from_args(args, keys, **defaults):
     name the options)."""
     values = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return Setting.from_values(values, label=option_name, defaults=defaults)
+
+
+def check_writable(path, option: str = "--out") -> None:
+    """Refuse, before any work, a file path that cannot be written: a folder, or a file
+    in a folder that does not exist. Errors name ``option``."""
+    import os
+
+    target = os.path.abspath(os.fspath(path))
+    shown = os.fspath(path)
+    if os.path.isdir(target):
+        raise InvalidArgument(option, f"cannot write {shown!r}: it is a folder")
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        raise InvalidArgument(option, f"cannot write {shown!r}: No such file or directory")
+    if not os.access(parent, os.W_OK):
+        raise InvalidArgument(option, f"cannot write {shown!r}: Permission denied")
+
+
+def write_atomic(path, text: str, option: str = "--out") -> None:
+    """Write ``text`` to ``path`` all-or-nothing: into a temporary file beside it,
+    renamed into place at the end (an error or Ctrl-C leaves ``path`` as it was).
+    Errors name ``option``."""
+    import os
+    import tempfile
+
+    target = os.path.abspath(os.fspath(path))
+    check_writable(path, option)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".",
+                                   suffix=".tmp", dir=os.path.dirname(target))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise InvalidArgument(option, f"cannot write {os.fspath(path)!r}: "
+                              f"{exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def add_max_seconds_option(group):
+    """``--max-seconds``: the limit on a computation's estimated duration
+    (:mod:`w2s_theory._src.cost`); a request estimated beyond it is refused up front."""
+    from ..cost import DEFAULT_MAX_SECONDS
+
+    group.add_argument("--max-seconds", default=f"{DEFAULT_MAX_SECONDS:g}", metavar="S",
+                       help="refuse, with its estimate, a computation estimated to take "
+                            f"longer than S seconds (default {DEFAULT_MAX_SECONDS:g}; "
+                            "inf: no limit)")
 
 
 def add_output_options(parser, *, digits: bool = True):

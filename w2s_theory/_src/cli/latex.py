@@ -5,7 +5,8 @@ plain or with parameters substituted (``--dim 6``, ``--teacher-width 100``, ...;
 ``--evalf N`` prints a number once every parameter is given); ``w2s latex --list``
 lists the names with one-line descriptions; ``w2s latex --all --out FILE.tex`` writes a
 complete LaTeX document holding all of them (``amsmath``, ``geometry`` and ``graphicx``
-only: compiles with Debian's texlive-latex-base). Bad input (an unknown name, a
+only: compiles with Debian's texlive-latex-base). ``--out`` is written all-or-nothing
+(a temporary file renamed into place: Ctrl-C leaves no half-written file). Bad input (an unknown name, a
 parameter the expression does not have, a value outside its domain) is a one-line error
 naming the option, exit status 2.
 """
@@ -16,6 +17,7 @@ import argparse
 import sys
 
 from ..errors import InvalidArgument
+from .common import check_writable, write_atomic
 
 NAME = "latex"
 HELP = ("Print a named closed form of the package as LaTeX, optionally with parameters "
@@ -78,14 +80,11 @@ def _evalf(args):
 
 
 def _emit(text: str, out) -> None:
+    text = text if text.endswith("\n") else text + "\n"
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    try:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        raise InvalidArgument("--out", f"cannot write {out!r}: {exc.strerror}") from None
+    write_atomic(out, text, "--out")
 
 
 def run(args) -> int:
@@ -93,6 +92,8 @@ def run(args) -> int:
     from ..symbolic.document import equation_latex, latex_document
 
     params = _params(args)
+    if args.out is not None:
+        check_writable(args.out, "--out")            # before any work
     modes = [m for m, on in (("--list", args.list), ("--all", args.all)) if on]
     if len(modes) > 1:
         raise InvalidArgument("--all", "give either --list or --all, not both")
@@ -112,7 +113,16 @@ def run(args) -> int:
                         for n in names), args.out)
         return 0
     if args.all:
-        _emit(latex_document(), args.out)
+        from ..cost import LATEX_DOCUMENT
+        from ..progress import ProgressBar
+
+        bar = ProgressBar("w2s latex", estimate=LATEX_DOCUMENT)
+        bar.start("building the document")
+        try:
+            text = latex_document()
+        finally:
+            bar.close()
+        _emit(text, args.out)
         return 0
     if args.name is None:
         raise InvalidArgument("NAME", "give an expression name, --list or --all")

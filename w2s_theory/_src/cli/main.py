@@ -6,9 +6,18 @@ Each subcommand lives in its own module of this package and exposes
 * ``add_arguments(parser)``, and
 * ``run(args) -> int`` (the exit status).
 
+A subcommand module imports only light modules at its top; what its computation needs
+(sympy, matplotlib, the simulator, the theory) is imported inside ``run`` or
+``add_arguments``. :func:`main` builds the options of the one command it runs (the
+others are listed by name and help only), so ``w2s bound`` never loads what ``w2s
+latex`` needs (issue 15: start-up within 0.3 s).
+
 Bad input never shows a traceback: :class:`~w2s_theory._src.errors.InvalidArgument` raised
 anywhere is printed as one line naming the command-line option (the argument it carries:
 an option, or a parameter key, shown as the parameter's option), with exit status 2.
+Ctrl-C (SIGINT) prints the one line ``w2s CMD: interrupted`` and exits with status 130,
+within a second: long computations run in worker processes, which are stopped, and files
+are written all-or-nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +41,10 @@ def _load(name):
         raise
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only=None) -> argparse.ArgumentParser:
+    """The ``w2s`` parser. ``only``: the name of the one subcommand whose options are
+    built (the others get their name and help only: enough for ``w2s --help`` and for
+    an unknown command's error); ``None`` builds every subcommand's options."""
     from ... import __version__
 
     parser = W2SArgumentParser(
@@ -52,9 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=module.HELP, description=module.HELP,
             epilog="example:\n  " + "\n  ".join(module.EXAMPLE.strip().splitlines()),
             formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(p)
-        p.set_defaults(_module=module, _parser=p)
+        if only is None or only == name:
+            module.add_arguments(p)
+            p.set_defaults(_module=module, _parser=p)
     return parser
+
+
+def _command_of(argv) -> str | None:
+    """The subcommand named in ``argv`` (its first word that is not an option)."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in SUBCOMMANDS else None
+    return None
 
 
 def _unknown_option(parser, extra):
@@ -72,8 +95,10 @@ def _unknown_option(parser, extra):
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = _command_of(words)
+    parser = build_parser(only=command or "")
+    args, extra = parser.parse_known_args(words)
     if extra:
         _unknown_option(args.__dict__.get("_parser", parser), extra)
     if getattr(args, "_module", None) is None:
@@ -88,9 +113,30 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
+        if argv is None:                      # the program itself: leave at once
+            _leave(130)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _leave(code: int) -> None:
+    """Exit now, after the cleanups that matter (exit handlers: the process pool), but
+    without the interpreter's teardown of every module (with matplotlib and sympy loaded
+    it takes a second or more: an interrupted command must stop within one)."""
+    import atexit
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    runner = sys.modules.get("w2s_theory._src.simulation.runner")
+    if runner is not None:
+        runner.kill_pool()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

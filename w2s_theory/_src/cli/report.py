@@ -10,7 +10,9 @@ The setting can come from a TOML file (``--config``; keys are the options' names
 ``_``: ``teacher_width = [50, 100]``); flags override it. The folder is written
 all-or-nothing (a temporary folder next to it, renamed at the end). Bad input - an
 unknown key (with its close matches), a malformed file, a folder that cannot be
-written - is one line naming the option, exit status 2.
+written - is one line naming the option, exit status 2. The report's duration is
+estimated first (:mod:`w2s_theory._src.cost`): beyond ``--max-seconds`` (default 600) it
+is refused with the estimate; the progress bar shows the time left.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import time
 
 from ..errors import InvalidArgument
 from ..setting import PARAMS
-from .common import add_feature_options, add_setting_options, print_json, print_table
+from .common import (add_feature_options, add_max_seconds_option, add_setting_options,
+                     print_json, print_table)
 
 NAME = "report"
 HELP = ("The main job: theory curves and an exact simulation for a range of teacher "
@@ -51,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             title="simulation (exact in the inputs)")
     s.add_argument("--workers", default=None,
                    help="processes for the simulations (default: the cores, when worth it)")
+    add_max_seconds_option(s)
     o = parser.add_argument_group("output")
     o.add_argument("--out", default="w2s-report", metavar="FOLDER",
                    help="the report folder (default: w2s-report); written all-or-nothing, "
@@ -85,17 +89,28 @@ def setting_from_args(args):
 
 def run(args) -> int:
     from ... import __version__
+    from .. import cost
     from ..progress import ProgressBar, Tracker
+    from ..report.files import FILES
     from ..report.summary import TABLE_COLUMNS, summary_rows
-    from ..report.writers import FILES, OutputError, make_report
+    from ..report.writers import OutputError, make_report
+    from ..setting import parse_int
 
     setting = setting_from_args(args)
+    limit = cost.parse_max_seconds(args.max_seconds)
+    workers = None if args.workers is None else parse_int("--workers", args.workers,
+                                                          minimum=1)
+    seconds = cost.check(cost.estimate(setting, "report", workers=workers), limit,
+                         f"this report ({len(setting.teacher_width)} teacher widths"
+                         + (f", {setting.seeds} seeds each" if setting.simulation else "")
+                         + ")")
     t0 = time.perf_counter()
-    bar = None if (args.json or args.quiet) else ProgressBar("w2s report")
+    bar = None if (args.json or args.quiet) else ProgressBar("w2s report",
+                                                             estimate=seconds)
     try:
         with _terminate_cleanly():
             data = make_report(setting, args.out, tracker=Tracker(bar),
-                               workers=args.workers)
+                               workers=workers)
     except OutputError as exc:
         raise InvalidArgument("--out", str(exc)) from None
     finally:

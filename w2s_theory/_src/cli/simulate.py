@@ -9,17 +9,23 @@ student width, or ``null`` for a student trained on ``--n`` samples), plus
 ``"method"``, ``"setting"``, ``"seeds"``, ``"seed"``, ``"theory_teacher_risk"``,
 ``"relative_gap"`` and ``"diagnostics"``. ``--student-width`` takes an integer or
 ``inf``; ``--method exact|sampled`` picks the simulator (exact by default).
+
+Before it starts, the run's duration is estimated (:mod:`w2s_theory._src.cost`): a run
+estimated beyond ``--max-seconds`` (default 600) is refused with the estimate; a longer
+one shows a progress bar with the time left on stderr (after 2 s). Ctrl-C stops it at
+once (exit status 130): long seeds run in worker processes, which are killed.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from ..simulation import simulate
+from .. import cost
 from ..errors import InvalidArgument
 from ..progress import ProgressBar
-from .common import (FEATURE_KEYS, add_feature_options, add_setting_options, print_json,
-                     print_table, setting_from_args)
+from ..setting import parse_int
+from .common import (FEATURE_KEYS, add_feature_options, add_max_seconds_option,
+                     add_setting_options, print_json, print_table, setting_from_args)
 
 NAME = "simulate"
 HELP = ("Simulate teacher and student over random weights (exact in the inputs, or the "
@@ -59,12 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--batch-size", default=None, help="sampled method: batch size (256)")
     s.add_argument("--test-size", default=None,
                    help="sampled method: held-out inputs per seed (4096)")
+    add_max_seconds_option(s)
     o = parser.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args) -> int:
+    from ..simulation.api import _check_memory, _sampled_options, simulate
+
     setting = setting_from_args(args, [*FEATURE_KEYS, *_KEYS])
     if args.method == "exact":
         for opt in ("batch_size", "test_size", "n"):
@@ -72,10 +81,22 @@ def run(args) -> int:
                 name = "--" + opt.replace("_", "-")
                 raise InvalidArgument(name, "goes with --method sampled (the exact method "
                                             "integrates the inputs)")
-    bar = None if (args.json or args.quiet) else ProgressBar("w2s simulate")
+    limit = cost.parse_max_seconds(args.max_seconds)
+    seeds = parse_int("--seeds", args.seeds, minimum=1)
+    workers = None if args.workers is None else parse_int("--workers", args.workers,
+                                                          minimum=1)
+    n = None if args.n is None else parse_int("--n", args.n, minimum=1)
+    # what cannot run at all is said before what would take long
+    _check_memory(args.method, setting.teacher_width, setting.student_width, n,
+                  _sampled_options(batch_size=args.batch_size, test_size=args.test_size))
+    seconds = cost.check(cost.estimate(setting, "simulate", method=args.method,
+                                       seeds=seeds, workers=workers, n=n),
+                         limit, f"{seeds} seeds at {_widths(setting)}")
+    bar = None if (args.json or args.quiet) else ProgressBar("w2s simulate",
+                                                             estimate=seconds)
     try:
-        result = simulate(setting, method=args.method, seeds=args.seeds, seed=args.seed,
-                          n=args.n, workers=args.workers,
+        result = simulate(setting, method=args.method, seeds=seeds, seed=args.seed,
+                          n=n, workers=workers,
                           progress=bar and (lambda done, total: bar(done, total, "seeds")),
                           truncation=args.truncation,
                           batch_size=args.batch_size, test_size=args.test_size,
@@ -89,6 +110,11 @@ def run(args) -> int:
         return 0
     _print_readable(result, out)
     return 0
+
+
+def _widths(setting) -> str:
+    ms = "inf" if setting.student_width is None else setting.student_width
+    return f"M_T = {setting.teacher_width}, M_S = {ms}"
 
 
 def _fmt(x, spec=".4g"):

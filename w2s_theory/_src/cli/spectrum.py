@@ -1,17 +1,23 @@
-"""``w2s spectrum``: eigenvalues and multiplicities of a random-feature kernel."""
+"""``w2s spectrum``: eigenvalues and multiplicities of a random-feature kernel.
+
+At many digits the tail mass of a spectrum on the sphere is long to compute: its duration
+is estimated first (:mod:`w2s_theory._src.cost`), refused beyond ``--max-seconds``
+(default 600), and shown in a progress bar on stderr.
+"""
 
 from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 
+from .. import cost
+from ..progress import ProgressBar
 from ..setting import PARAMS, parse_int
 from ..spectra import SphereSpectrum
 from ..sphere import multiplicities
-from .common import (add_feature_options, add_output_options, number_formatter, print_json,
-                     print_table, spectrum_from_args)
+from .common import (add_feature_options, add_max_seconds_option, add_output_options,
+                     number_formatter, print_json, print_table, spectrum_from_args)
 
 NAME = "spectrum"
 HELP = "Funk-Hecke coefficients, eigenvalues and multiplicities of a kernel's spectrum."
@@ -25,6 +31,7 @@ def add_arguments(parser):
     add_feature_options(parser)
     parser.add_argument("--max-degree", default="10", metavar="K",
                         help="list degrees (blocks) 0..K (default: 10)")
+    add_max_seconds_option(parser)
     add_output_options(parser)
 
 
@@ -37,6 +44,41 @@ def run(args) -> int:
     K = max_degree + 1
     if spec.n_blocks is not None:
         K = min(K, spec.n_blocks)
+    seconds = cost.check(cost.estimate(spec, "spectrum", precision=precision),
+                         cost.parse_max_seconds(args.max_seconds),
+                         f"the spectrum at {digits} digits")
+    bar = None if args.json or seconds < 1 else ProgressBar("w2s spectrum",
+                                                             estimate=seconds)
+    if bar is not None:
+        bar.start("computing")
+    try:
+        out = _compute(spec, K, precision, digits, fmt)
+    finally:
+        if bar is not None:
+            bar.close()
+    coeffs, mults, tail = out["coefficients"], out["multiplicities"], out["tail_mass"]
+    if args.json:
+        print_json(out)
+        return 0
+    name = out["activation"] or spec.kind
+    print(f"spectrum of {name}" + (f" on S^{spec.d - 1}" if out["dim"] else ""))
+    show = (lambda x: x) if digits else (lambda x: f"{float(x):.6g}")
+    rows = []
+    for k in range(K):
+        row = [k]
+        if coeffs is not None:
+            row.append(show(out["coefficients"][k]))
+        row += [show(out["eigenvalues"][k]), mults[k]]
+        rows.append(row)
+    headers = ["k"] + (["c_k"] if coeffs is not None else []) + ["lambda_k", "N_k"]
+    print_table(rows, headers)
+    print(f"trace sum_k N_k lambda_k = {show(out['trace'])}")
+    if tail is not None:
+        print(f"beyond degree {K - 1}: sum_k N_k lambda_k = {show(out['tail_mass'])}")
+    return 0
+
+
+def _compute(spec, K, precision, digits, fmt) -> dict:
     with precision.context():
         b = spec.blocks(K, precision)
         if isinstance(spec, SphereSpectrum):
@@ -74,22 +116,4 @@ def run(args) -> int:
     }
     if coeffs is not None:
         out["log10_abs_coefficients"] = log10_c
-    if args.json:
-        print_json(out)
-        return 0
-    name = out["activation"] or spec.kind
-    print(f"spectrum of {name}" + (f" on S^{spec.d - 1}" if out["dim"] else ""))
-    show = (lambda x: x) if digits else (lambda x: f"{float(x):.6g}")
-    rows = []
-    for k in range(K):
-        row = [k]
-        if coeffs is not None:
-            row.append(show(out["coefficients"][k]))
-        row += [show(out["eigenvalues"][k]), mults[k]]
-        rows.append(row)
-    headers = ["k"] + (["c_k"] if coeffs is not None else []) + ["lambda_k", "N_k"]
-    print_table(rows, headers)
-    print(f"trace sum_k N_k lambda_k = {show(out['trace'])}")
-    if tail is not None:
-        print(f"beyond degree {K - 1}: sum_k N_k lambda_k = {show(out['tail_mass'])}")
-    return 0
+    return out

@@ -12,11 +12,13 @@ from functools import lru_cache
 from math import comb
 
 import mpmath
-import sympy as sp
 
 from ..activations import PiecewisePower
 from ..errors import check_int
-from ..sphere import d_sym, gegenbauer_expr, k_sym, multiplicity_expr, u_sym
+from ..lazy import lazy_module
+from ..sphere import gegenbauer_expr, multiplicity_expr, symbols
+
+sp = lazy_module("sympy")                 # the symbolic forms: imported on first use
 
 
 # --------------------------------------------------------------------------------------
@@ -125,6 +127,7 @@ def kernel_expr(p: int, q: int | None = None):
 
     (Cho and Saul 2009, eq. (4) for :math:`J_p`; ``THEORY.md`` section 2 for ReLU).
 
+    >>> d_sym, _, u_sym = symbols()
     >>> e = kernel_expr(1)
     >>> relu = (sp.sqrt(1 - u_sym**2) + (sp.pi - sp.acos(u_sym)) * u_sym) / (2 * sp.pi * d_sym)
     >>> sp.simplify(e - relu)
@@ -136,7 +139,7 @@ def kernel_expr(p: int, q: int | None = None):
     q = p if q is None else check_int("q", q, minimum=0)
     m = p + q
     a, b, c = arccos_parts(p, q)
-    u = u_sym
+    d_sym, _, u = symbols()
 
     def poly(coeffs):
         return sum((sp.Rational(x.numerator, x.denominator) * u ** i
@@ -157,6 +160,7 @@ def _rat(x: Fraction):
 
 
 def _arccos_expr(fs: PiecewisePower, fg: PiecewisePower):
+    u_sym = symbols()[2]
     out = sp.Integer(0)
     for p, (ap, bp) in enumerate(zip(fs.right, fs.left)):
         for q, (aq, bq) in enumerate(zip(fg.right, fg.left)):
@@ -170,6 +174,7 @@ def _arccos_expr(fs: PiecewisePower, fg: PiecewisePower):
 
 def _mercer_expr(fs: PiecewisePower, fg: PiecewisePower, K: int):
     r""":math:`\sum_{k<K} c_k(s) c_k(g) N(d,k) P_k(u)` with symbolic ``d``."""
+    _, k_sym, u_sym = symbols()
     cs, cg = fs.expr(), fg.expr()
     out = sp.Integer(0)
     for k in range(K):

@@ -194,7 +194,7 @@ def summary_markdown(data, version: str) -> str:
     for name, (_, desc) in PLOTS.items():
         lines += [f"**{desc[0].upper() + desc[1:]}** (`{name}`)", "",
                   f"![{desc}]({name})", ""]
-    from .writers import FILES
+    from .files import FILES              # the one list of files (matplotlib: the figures)
 
     lines += ["## Files", ""]
     lines += [f"- [`{n}`]({n}): {d}" for n, d in FILES.items() if not n.endswith(".png")]

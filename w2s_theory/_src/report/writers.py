@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .compute import compute_report, planned_steps
+from .files import FILES
 from .formulas import formulas_latex
 from .plots import PLOTS, save
 from ..progress import Tracker
@@ -29,19 +30,6 @@ from .summary import summary_markdown, summary_rows
 
 __all__ = ["OutputError", "OutputFolder", "FILES", "write_report", "make_report",
            "report_json"]
-
-#: every file of a report folder -> what it holds
-FILES = {
-    "summary.md": "a short summary with the figures and the table of numbers",
-    **{name: desc for name, (_, desc) in PLOTS.items()},
-    "widths.csv": "per teacher width: nu, L_T, t*, L_S(t*), PGR(t*), bounds, simulation",
-    "curves.csv": "theory on the time grid: L_S(t), gain, PGR, lower bound per width",
-    "simulation.csv": "simulated risks (mean, standard error) beside the theory",
-    "spectrum.csv": "eigenvalues, multiplicities and target energies of the first blocks",
-    "report.json": "all the numbers, the setting and the package version",
-    "formulas.tex": "LaTeX snippet of the formulas used (needs amsmath)",
-    "setting.toml": "the exact setting: 'w2s report --config setting.toml' reruns it",
-}
 
 MARKER = "report.json"
 GENERATOR = "w2s report"
@@ -263,7 +251,7 @@ def _spectrum_csv(path, data):
 
 
 def write_report(data, folder, version: str, tracker=None) -> list:
-    """Write every file of :data:`FILES` for ``data`` into ``folder`` (a directory
+    """Write every file of :data:`.files.FILES` for ``data`` into ``folder`` (a directory
     path); returns the names written."""
     tracker = tracker or Tracker()
     folder = Path(folder)

@@ -180,7 +180,7 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
     if method == "exact":
         if shipped:
             rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(points), rtol, lr),
-                             seeds, seed, w, progress, blas_threads)
+                             seeds, seed, w, progress, blas_threads, isolate=heavy)
         else:                       # user callables: in-process, same seed streams
             rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(points), rtol,
                                                   lr), seeds, seed, 1, progress,
@@ -190,7 +190,7 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
             raise InvalidArgument("activation", "the sampled method needs a registered "
                                   "activation or a picklable callable")
         rows = run_seeds(sampled_seed, (work, M_T, M_S, tuple(ts), n, dict(opts)),
-                         seeds, seed, w, progress, blas_threads)
+                         seeds, seed, w, progress, blas_threads, isolate=heavy)
     wall = time.perf_counter() - t0
     return _assemble(method, setting, family, ts, n, seeds, seed, rows, theory,
                      theory_teacher, theory_note, w, wall)

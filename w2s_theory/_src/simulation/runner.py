@@ -15,6 +15,12 @@
   measured 250 times slower with two threads than with one); ask for more for one big
   eigendecomposition on an idle machine. The pool is kept for later calls of the same
   size and shut down at exit.
+* **Interrupts.** A long LAPACK call holds its process's interpreter lock: a process
+  inside one cannot react to Ctrl-C until it returns (minutes for a width of 8,000). So
+  long work runs in worker processes (``isolate``: a pool of one worker rather than
+  in-process), the calling process waits on them and stays responsive, and an error or
+  an interrupt kills the workers at once (:func:`_abandon_pool`) - nothing keeps the
+  command alive after Ctrl-C.
 * Work items are plain picklable tuples; each worker rebuilds (and caches) the feature
   family from the :class:`~w2s_theory._src.setting.Setting` (:func:`build_family`).
 """
@@ -23,8 +29,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import concurrent.futures as cf
-import multiprocessing
 import os
 import pickle
 from functools import lru_cache
@@ -32,7 +36,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["picklable", "build_family", "seed_streams", "run_seeds", "cpu_count",
-           "shutdown_pool", "limit_blas_threads", "blas_threads"]
+           "shutdown_pool", "kill_pool", "limit_blas_threads", "blas_threads"]
 
 _BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -147,40 +151,71 @@ def blas_threads(n: int | None):
             set_(ctypes.c_int(k))
 
 
-def _worker_init(workers=1):
-    limit_blas_threads(1)
+def _worker_init(workers=1, threads=1):
+    if threads is not None:
+        limit_blas_threads(threads)
     os.environ["W2S_SIM_WORKERS"] = str(workers)   # memory_budget() per worker
 
 
-def _get_pool(workers: int):
-    if _POOL["executor"] is not None and _POOL["workers"] == workers:
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT while worker processes are forked, and deliver it after. A Ctrl-C
+    landing in an at-fork handler (the logging module registers some) would be printed
+    and dropped ("Exception ignored"), and the command would run on; held, it is raised
+    right after the forks, where the pool is cleaned up. (The workers inherit the held
+    signal: they ignore Ctrl-C, and are killed by their parent.)"""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield                                                   # pragma: no cover
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _get_pool(workers: int, threads: int | None = 1):
+    # the pool machinery is imported only when a pool is wanted (issue 15: start-up)
+    import concurrent.futures as cf
+    import multiprocessing
+
+    if _POOL["executor"] is not None and _POOL["workers"] == workers and \
+            _POOL.get("threads", 1) == threads:
         return _POOL["executor"]
     shutdown_pool()
     linux = os.path.exists("/proc/self/maps")
-    if "fork" in multiprocessing.get_all_start_methods() and linux:
-        ex = cf.ProcessPoolExecutor(max_workers=workers,
-                                    mp_context=multiprocessing.get_context("fork"),
-                                    initializer=_worker_init, initargs=(workers,))
-        for f in [ex.submit(_noop) for _ in range(workers)]:
-            f.result()
-    else:                                                       # pragma: no cover
-        saved = {k: os.environ.get(k) for k in _BLAS_VARS}
-        try:
+    fork = "fork" in multiprocessing.get_all_start_methods() and linux
+    saved = {k: os.environ.get(k) for k in _BLAS_VARS}
+    try:
+        if not fork:                                            # pragma: no cover
             for k in _BLAS_VARS:
                 os.environ[k] = "1"
-            ex = cf.ProcessPoolExecutor(max_workers=workers,
-                                        mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init, initargs=(workers,))
-            # `workers` tasks start every worker now, while the variables are set
-            for f in [ex.submit(_noop) for _ in range(workers)]:
+        ex = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+            initializer=_worker_init, initargs=(workers, threads))
+        # registered before its workers start: an interrupt from here on kills them
+        _POOL.update(executor=ex, workers=workers, threads=threads)
+        try:
+            # `workers` tasks start every worker now (while the variables are set)
+            with _signals_deferred():
+                futures = [ex.submit(_noop) for _ in range(workers)]
+            for f in futures:
                 f.result()
-        finally:
+        except BaseException:
+            _abandon_pool(ex)
+            raise
+    finally:
+        if not fork:                                            # pragma: no cover
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-    _POOL.update(executor=ex, workers=workers)
     return ex
 
 
@@ -192,19 +227,51 @@ def shutdown_pool() -> None:
     _POOL.update(executor=None, workers=0)
 
 
+def _abandon_pool(ex, futures=()) -> None:
+    """Drop the pool ``ex`` at once: cancel what has not started, and kill the workers
+    (one may be inside a LAPACK call that would run for minutes and ignores signals
+    handled in Python; SIGKILL, since a forked worker inherits the parent's Python-level
+    handlers). Nothing is left running that could keep the process alive at exit."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    for f in futures:
+        f.cancel()
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.kill()
+        except (OSError, ValueError, AttributeError):         # pragma: no cover
+            pass
+    for p in procs:
+        try:
+            p.join(1.0)
+        except (OSError, ValueError, AssertionError):          # pragma: no cover
+            pass
+    if _POOL["executor"] is ex:
+        _POOL.update(executor=None, workers=0)
+
+
+def kill_pool() -> None:
+    """Stop the worker processes at once (an interrupted command: they may be busy)."""
+    if _POOL["executor"] is not None:
+        _abandon_pool(_POOL["executor"])
+
+
 atexit.register(shutdown_pool)
 
 
 def run_seeds(task, args: tuple, seeds: int, seed: int, workers: int = 1, progress=None,
-              threads: int | None = 1):
+              threads: int | None = 1, isolate: bool = False):
     """``[task(*args, seed_seq_i) for i < seeds]``, in seed order, on ``workers`` cores.
 
     ``progress(done, total)`` is called as seeds complete (in the calling process).
-    ``threads``: BLAS threads of an in-process run (workers always use one).
+    ``threads``: BLAS threads of a one-worker run (more workers always use one each).
+    ``isolate``: run even one worker in a worker process (long work: the caller stays
+    responsive to Ctrl-C); the results are the same, the seed streams do not depend on
+    where a seed runs.
     """
     children = np.random.SeedSequence(int(seed)).spawn(int(seeds))
     results = [None] * len(children)
-    if workers <= 1:
+    if workers <= 1 and not isolate:
         if progress:
             progress(0, len(children))
         with blas_threads(threads):
@@ -213,12 +280,16 @@ def run_seeds(task, args: tuple, seeds: int, seed: int, workers: int = 1, progre
                 if progress:
                     progress(i + 1, len(children))
         return results
-    ex = _get_pool(workers)
-    if progress:
-        progress(0, len(children))          # the pool exists: threads may start now
-    futs = {ex.submit(task, *args, ch): i for i, ch in enumerate(children)}
+    import concurrent.futures as cf
+
+    ex = _get_pool(max(1, workers), threads if workers <= 1 else 1)
+    futs = {}
     done = 0
     try:
+        if progress:
+            progress(0, len(children))      # the pool exists: threads may start now
+        for i, ch in enumerate(children):
+            futs[ex.submit(task, *args, ch)] = i
         for f in cf.as_completed(futs):
             results[futs[f]] = f.result()
             done += 1
@@ -226,9 +297,6 @@ def run_seeds(task, args: tuple, seeds: int, seed: int, workers: int = 1, progre
                 progress(done, len(children))
     except BaseException:
         # an error or an interrupt: drop the pool (its workers may be busy for long)
-        for f in futs:
-            f.cancel()
-        ex.shutdown(wait=False, cancel_futures=True)
-        _POOL.update(executor=None, workers=0)
+        _abandon_pool(ex, futs)
         raise
     return results

@@ -15,11 +15,13 @@ import math
 
 import mpmath
 import numpy as np
-from scipy import special
 
 from ..errors import DecimalFloat, InvalidArgument, check_int, check_real
 from ..precision import FLOAT64, Precision
+from ..lazy import lazy_module
 from .base import Blocks, Spectrum, TailMoments
+
+special = lazy_module("scipy.special")    # imported on first use
 
 __all__ = ["FiniteSpectrum", "LinearGaussianSpectrum", "PowerLawSpectrum"]
 

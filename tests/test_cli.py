@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 W2S = [sys.executable, "-m", "w2s_theory._src.cli.main"]
-SUBCOMMANDS = ["spectrum", "risk", "simulate", "bound", "latex", "report"]
+SUBCOMMANDS = ["spectrum", "risk", "width", "simulate", "bound", "latex", "report"]
 
 # name -> (arguments, files the run may create in its working folder)
 RUNS = {
@@ -42,6 +42,17 @@ RUNS = {
     "risk-linear": (["risk", "--variances", "1,0.5,0.25,0.125", "--target",
                      "linear:1,1,1,1", "--teacher-width", "2", "--time", "10", "--json"],
                     []),
+    # the contract of issue 11: a finite student width, sphere and linear features
+    "risk-student": (["risk", "--activation", "relu", "--dim", "10", "--target", "degree:1",
+                      "--teacher-width", "100", "--student-width", "400", "--time",
+                      "1000,3162,10000", "--json"], []),
+    "risk-student-linear": (["risk", "--variances", "1,0.5,0.25,0.125,0.0625,0.03125",
+                             "--target", "linear:1,1,1,1,1,1", "--teacher-width", "2",
+                             "--student-width", "4", "--time", "10,100", "--json"], []),
+    "risk-descent": (["risk", "--dim", "10", "--teacher-width", "100", "--student-width",
+                      "400", "--lr", "5", "--steps", "200,2000"], []),
+    "width": (["width", "--dim", "6", "--teacher-width", "20", "--fraction", "0.5",
+               "--json"], []),
     "simulate": (["simulate", "--activation", "relu", "--dim", "6", "--target", "degree:1",
                   "--teacher-width", "30", "--student-width", "inf", "--time", "300,1000",
                   "--seeds", "3", "--json"], []),
@@ -75,6 +86,15 @@ RUNS = {
     "bad-report-width": (["report", "--teacher-width", "10,0"], []),
     "bad-report-out": (["report", "--out", "a-file/inside"], ["a-file"]),
     "bad-unknown-option": (["risk", "--dimm", "6"], []),
+    "bad-student-width": (["risk", "--dim", "6", "--student-width", "0"], []),
+    "bad-student-rank": (["risk", "--eigenvalues", "1,0.5", "--teacher-width", "1",
+                          "--student-width", "3"], []),
+    "bad-lr-with-time": (["risk", "--dim", "6", "--lr", "0.1", "--steps", "3", "--time",
+                          "1"], []),
+    "bad-lr-divergent": (["risk", "--dim", "6", "--lr", "1e6", "--steps", "3"], []),
+    "bad-steps": (["risk", "--dim", "6", "--lr", "0.1", "--steps", "2.5"], []),
+    "bad-steps-negative": (["risk", "--dim", "6", "--lr", "0.1", "--steps", "-1"], []),
+    "bad-width-fraction": (["width", "--dim", "6", "--fraction", "1"], []),
 }
 
 # bad input -> the option its one-line error must name
@@ -86,7 +106,10 @@ BAD = {
     "bad-bound-risk": "--teacher-risk", "bad-bound-alpha": "--alpha",
     "bad-latex-name": "NAME", "bad-latex-out": "--out", "bad-report-config": "--config",
     "bad-report-width": "--teacher-width", "bad-report-out": "--out",
-    "bad-unknown-option": "--dimm",
+    "bad-unknown-option": "--dimm", "bad-student-width": "--student-width",
+    "bad-student-rank": "--student-width", "bad-lr-with-time": "--lr",
+    "bad-lr-divergent": "--lr", "bad-steps": "--steps", "bad-steps-negative": "--steps",
+    "bad-width-fraction": "--fraction",
 }
 
 
@@ -177,6 +200,17 @@ def test_risk_json(runs):
         assert len(o[key]) == 2
     assert o["optimal_student_risk"] < o["teacher_risk"]
     assert all(lb <= ls for lb, ls in zip(o["lower_bound"], o["student_risk"]))
+    for name in ("risk-student", "risk-student-linear"):
+        st = _json(runs[name])
+        assert {"student_width", "student_ceiling_risk", "student_risk", "gain", "pgr",
+                "optimal_time", "optimal_student_risk"} <= set(st)
+        assert st["student_width"] in (400, 4) and 0 < st["student_ceiling_risk"]
+        # the finite student is worse than the infinite one, and above its ceiling
+        assert st["optimal_student_risk"] >= st["student_ceiling_risk"]
+    gd = runs["risk-descent"]
+    assert gd["code"] == 0 and "steps" in gd["out"] and "gradient descent" in gd["out"]
+    wd = _json(runs["width"])
+    assert wd["gain"] >= 0.5 * wd["infinite_gain"] > wd["gain_below"]
     lin = _json(runs["risk-linear"])
     assert lin["setting"]["variances"] == [1, 0.5, 0.25, 0.125]
     t = runs["risk-table"]

@@ -39,6 +39,7 @@ from ._src.precision import Precision  # noqa: E402
 from ._src.setting import Setting  # noqa: E402
 from ._src.spectra import (  # noqa: E402
     FiniteSpectrum,
+    GaussianInputSpectrum,
     LinearGaussianSpectrum,
     PowerLawSpectrum,
     Spectrum,
@@ -54,9 +55,25 @@ from ._src.sphere import (  # noqa: E402
     u_density,
 )
 from ._src.simulation.results import SeedRun, SimulationResult, Summary  # noqa: E402
-from ._src.targets import IrreducibleFloorWarning, Target, parse_target  # noqa: E402
-from ._src.theory import RiskCurve, risk_curve  # noqa: E402
-from ._src.sweep import open_sweep, run_sweep  # noqa: E402  (xarray, zarr, dask: on use)
+from ._src.targets import (  # noqa: E402
+    Degree,
+    Energies,
+    IrreducibleFloorWarning,
+    Linear,
+    Network,
+    PowerLaw,
+    SingleIndex,
+    Target,
+    parse_target,
+)
+from ._src.theory import (  # noqa: E402
+    GainGrid,
+    RiskCurve,
+    WidthAnswer,
+    gain_grid,
+    risk_curve,
+    width_for_gain,
+)
 
 
 def __getattr__(name):
@@ -68,6 +85,11 @@ def __getattr__(name):
 
         globals()["simulate"] = simulate
         return simulate
+    if name in ("open_sweep", "run_sweep"):           # sweeps: xarray, zarr, dask
+        from ._src import sweep
+
+        globals()[name] = getattr(sweep, name)
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -78,14 +100,17 @@ __all__ = [
     "StudentBound", "alpha_from_time", "gain_upper_bound", "lower_bound_expr",
     "lower_bound_series", "optimal_operator", "pgr_upper_bound", "student_bound",
     "student_lower_bound",
-    "InvalidArgument", "Precision", "Setting", "Kernel", "cross_kernel", "kernel", "kernel_expr",
+    "InvalidArgument", "Precision", "Setting", "Kernel", "cross_kernel", "kernel",
+    "kernel_expr",
     "funk_hecke_coefficients", "funk_hecke_projection",
-    "FiniteSpectrum", "LinearGaussianSpectrum", "PowerLawSpectrum", "Spectrum",
+    "FiniteSpectrum", "GaussianInputSpectrum", "LinearGaussianSpectrum",
+    "PowerLawSpectrum", "Spectrum",
     "SphereSpectrum", "make_spectrum",
     "gegenbauer", "log_multiplicities", "multiplicities", "multiplicity", "sample_sphere",
     "u_density",
-    "IrreducibleFloorWarning", "Target", "parse_target",
-    "RiskCurve", "risk_curve",
+    "IrreducibleFloorWarning", "Target", "parse_target", "Degree", "Energies",
+    "SingleIndex", "PowerLaw", "Linear", "Network",
+    "RiskCurve", "risk_curve", "WidthAnswer", "width_for_gain", "GainGrid", "gain_grid",
     "SeedRun", "SimulationResult", "Summary", "simulate",
     "open_sweep", "run_sweep",
 ]

@@ -29,7 +29,8 @@ import sys
 from ..errors import InvalidArgument
 from .common import W2SArgumentParser, option_for
 
-SUBCOMMANDS = ["spectrum", "risk", "simulate", "bound", "latex", "report", "sweep"]
+SUBCOMMANDS = ["spectrum", "risk", "width", "simulate", "bound", "latex", "report",
+               "sweep"]
 
 
 def _load(name):

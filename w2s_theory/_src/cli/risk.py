@@ -8,8 +8,11 @@ import warnings
 from ..targets import IrreducibleFloorWarning
 from ..theory import risk_curve
 from ..precision import number_formatter
-from .common import (FEATURE_KEYS, add_feature_options, add_output_options,
-                     add_setting_options, print_json, print_table, setting_from_args)
+from .. import cost
+from ..progress import ProgressBar
+from .common import (FEATURE_KEYS, add_feature_options, add_max_seconds_option,
+                     add_output_options, add_setting_options, print_json, print_table,
+                     setting_from_args)
 
 
 def format_number(x, digits):
@@ -35,6 +38,7 @@ def add_arguments(parser):
     g = add_setting_options(parser, _KEYS)
     g.add_argument("--no-optimal-stopping", action="store_true",
                    help="skip the search for the optimal stopping time")
+    add_max_seconds_option(g)
     add_output_options(parser)
 
 
@@ -60,17 +64,29 @@ def _formatter(curve):
 
 def run(args) -> int:
     setting = setting_from_args(args, [*FEATURE_KEYS, *_KEYS, "precision"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", IrreducibleFloorWarning)
-        if setting.times is None and setting.steps is None:
-            # a log grid of 25 times around the optimum (from a first pass)
-            first = risk_curve(setting.replace(precision=None),
-                               optimal_stopping=not args.no_optimal_stopping)
-            center = first.optimal_time if first.optimal_time is not None and \
-                math.isfinite(float(first.optimal_time)) else 1 / float(first.nu_teacher)
-            setting = setting.replace(
-                times=[float(center) * 10 ** (k / 4) for k in range(-12, 13)])
-        curve = risk_curve(setting, optimal_stopping=not args.no_optimal_stopping)
+    optimal = not args.no_optimal_stopping
+    seconds = cost.check(cost.estimate(setting, "risk", optimal_stopping=optimal),
+                         cost.parse_max_seconds(args.max_seconds),
+                         "this risk curve" + (f" at {setting.digits} digits"
+                                              if setting.digits else ""))
+    bar = None if args.json or seconds < 1 else ProgressBar("w2s risk", estimate=seconds)
+    if bar is not None:
+        bar.start("computing")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IrreducibleFloorWarning)
+            if setting.times is None and setting.steps is None:
+                # a log grid of 25 times around the optimum (from a first pass)
+                first = risk_curve(setting.replace(precision=None),
+                                   optimal_stopping=not args.no_optimal_stopping)
+                center = first.optimal_time if first.optimal_time is not None and \
+                    math.isfinite(float(first.optimal_time)) else 1 / float(first.nu_teacher)
+                setting = setting.replace(
+                    times=[float(center) * 10 ** (k / 4) for k in range(-12, 13)])
+            curve = risk_curve(setting, optimal_stopping=not args.no_optimal_stopping)
+    finally:
+        if bar is not None:
+            bar.close()
     notes = sorted({str(w.message) for w in caught
                     if issubclass(w.category, IrreducibleFloorWarning)})
     digits = setting.digits

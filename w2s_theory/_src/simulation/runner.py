@@ -271,6 +271,12 @@ def run_seeds(task, args: tuple, seeds: int, seed: int, workers: int = 1, progre
     """
     children = np.random.SeedSequence(int(seed)).spawn(int(seeds))
     results = [None] * len(children)
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        # inside a daemonic worker (a Dask worker, say) no child process may start:
+        # run here (the caller's own process management handles interrupts)
+        workers, isolate = 1, False
     if workers <= 1 and not isolate:
         if progress:
             progress(0, len(children))

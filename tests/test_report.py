@@ -137,7 +137,7 @@ def test_small_report_writes_every_file(small):
 
 def test_each_png_is_valid_and_not_blank(small):
     pngs = [n for n in FILES if n.endswith(".png")]
-    assert len(pngs) == 4
+    assert len(pngs) == 5
     for name in pngs:
         check_png(small["out"] / name)
 
@@ -209,6 +209,41 @@ def test_numbers_agree_with_the_api(small):
     assert w["summary"]["sim_student_risk_at_optimal_time"] == pytest.approx(
         r.student_risk[k].mean, rel=1e-9)
     assert w["sim_times"][k] == w["summary"]["optimal_time"]
+
+
+def test_student_widths_give_curves_and_the_heat_map(tmp_path):
+    """``--student-width 200,inf``: theory curves of both widths, the PGR heat map's
+    numbers equal to ``risk_curve`` at each (M_T, M_S), and the simulated PGR at t* equal
+    to a direct simulation's (per seed: its own teacher and ceiling)."""
+    import w2s_theory as w2s
+    from w2s_theory._src.report.compute import simulated_pgr
+
+    out = tmp_path / "r"
+    code = main(["report", "--dim", "6", "--teacher-width", "20,50", "--student-width",
+                 "200,inf", "--seeds", "3", "--time-points", "20", "--sim-points", "3",
+                 "--out", str(out), "--quiet", "--json"])
+    assert code == 0
+    rep = json.loads((out / "report.json").read_text())
+    grid = rep["gain_grid"]
+    assert grid["student_widths"] == [200, "inf"]
+    rows = _read_csv(out / "gain_grid.csv")
+    assert len(rows) == 4
+    for r in rows:
+        M_T = int(r["teacher_width"])
+        M_S = None if r["student_width"] == "inf" else int(r["student_width"])
+        c = w2s.risk_curve(activation="relu", dim=6, teacher_width=M_T,
+                           student_width=M_S)
+        assert _num(r["pgr"]) == pytest.approx(float(c.optimal_pgr), rel=1e-6)
+        assert _num(r["optimal_student_risk"]) == pytest.approx(
+            float(c.optimal_student_risk), rel=1e-6)
+        assert _num(r["sim_pgr"]) is not None             # every cell is simulated here
+        if M_S is None:                                   # not the curves' width: at t*
+            sim = w2s.simulate(activation="relu", dim=6, teacher_width=M_T,
+                               student_width=M_S, times=[_num(r["optimal_time"])],
+                               seeds=3, seed=0)
+            assert _num(r["sim_pgr"]) == pytest.approx(simulated_pgr(sim, 0)[0],
+                                                       rel=1e-9)
+    check_png(out / "pgr_heatmap.png")
 
 
 def test_recorded_setting_reruns_the_same_report(small, tmp_path):

@@ -156,5 +156,6 @@ def _terminate_cleanly():
 def _describe(s) -> str:
     feat = s.describe_features()
     sim = f", {s.seeds} seeds" if s.simulation else ", no simulation"
-    return (f"{feat}, target {s.target}, student width {s.student_width}, "
+    widths = ", ".join(str(w) for w in s.student_width)
+    return (f"{feat}, target {s.target}, student width {widths}, "
             f"times {s.time_range[0]:.3g} to {s.time_range[1]:.3g}{sim}")

@@ -31,7 +31,8 @@ from ..targets import IrreducibleFloorWarning, parse_target
 from ..theory import risk_curve
 from .settings import ReportSetting
 
-__all__ = ["WidthResult", "ReportData", "compute_report", "planned_steps",
+__all__ = ["WidthResult", "ReportData", "compute_report", "planned_steps", "simulated_pgr",
+           "gain_grid_table",
            "simulated_widths", "spectrum_table", "resolve_time_range"]
 
 
@@ -40,10 +41,11 @@ class WidthResult:
     """One teacher width: the theory on the grid, and the simulation (or ``None``)."""
 
     teacher_width: int
-    curve: object                    # RiskCurve on the time grid
+    curve: object                    # RiskCurve on the time grid (primary student width)
     simulation: object = None        # SimulationResult at sim_times, or None
     sim_times: tuple = ()
     t_star_index: int | None = None  # index of t* in sim_times
+    other_curves: tuple = ()         # ((student width or None, RiskCurve), ...): the rest
 
     @property
     def sim_teacher(self):
@@ -60,12 +62,20 @@ class WidthResult:
         s = self.sim_at_t_star()
         if s is None:
             return None
-        lt = np.asarray(self.simulation.teacher_risk.values)
-        ls = np.asarray(s.values)
-        ceil = self.simulation.diagnostics.get("student_ceiling_risk", {}).get("mean", 0.0)
-        pgr = (lt - ls) / (lt - (ceil or 0.0))
-        se = float(np.std(pgr, ddof=1) / math.sqrt(len(pgr))) if len(pgr) > 1 else None
-        return float(np.mean(pgr)), se
+        return simulated_pgr(self.simulation, self.t_star_index)
+
+
+def simulated_pgr(sim, index):
+    """``(mean, stderr)`` over the seeds of a simulation of
+    ``(L_T - L_S) / (L_T - L_ceil)`` at its time ``index`` (each seed's own teacher and,
+    for a finite student, its own ceiling; the infinite student's ceiling is the
+    floor, 0 in the simulated families' exact-in-input sums)."""
+    lt = np.asarray([r.teacher_risk for r in sim.runs])
+    ls = np.asarray([r.student_risk[index] for r in sim.runs])
+    ceil = np.asarray([r.student.get("ceiling_risk", 0.0) for r in sim.runs])
+    pgr = (lt - ls) / (lt - ceil)
+    se = float(np.std(pgr, ddof=1) / math.sqrt(len(pgr))) if len(pgr) > 1 else None
+    return float(np.mean(pgr)), se
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class ReportData:
     spectrum: dict
     target_energy: float
     floor: float
+    grid: dict = field(default_factory=dict)   # PGR(t*) over teacher x student widths
     warnings: tuple = ()
     seconds: dict = field(default_factory=dict)
 
@@ -152,10 +163,22 @@ def simulated_widths(setting: ReportSetting) -> list:
             if setting.simulation and M <= setting.sim_max_width]
 
 
+def _grid_simulated(setting: ReportSetting) -> list:
+    """The (teacher width, student width) cells of the heat map simulated at t* besides
+    the curves' own: simulated teacher widths, finite student widths up to
+    ``sim_max_width`` wider than the teacher, and the infinite student."""
+    return [(M, M_S) for M in simulated_widths(setting)
+            for M_S in setting.student_widths[1:]
+            if M_S is None or M < M_S <= setting.sim_max_width]
+
+
 def planned_steps(setting: ReportSetting) -> int:
-    """Steps :func:`compute_report` reports to its tracker: two theory passes per width
-    and one step per simulated seed."""
-    return 2 * len(setting.teacher_width) + len(simulated_widths(setting)) * setting.seeds
+    """Steps :func:`compute_report` reports to its tracker: two theory passes per width,
+    one per further student width, and one step per simulated seed."""
+    n_s = len(setting.student_widths)
+    return (len(setting.teacher_width) * (1 + n_s)
+            + (len(simulated_widths(setting)) + len(_grid_simulated(setting)))
+            * setting.seeds)
 
 
 def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> ReportData:
@@ -182,31 +205,48 @@ def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> Rep
             stages.advance(1, f"theory M_T={M}")
         lo, hi = resolve_time_range(setting, spectrum, first)
         grid = tuple(float(t) for t in np.geomspace(lo, hi, setting.time_points))
-        curves = []
+        curves, others = [], []
         for M in widths:
             curves.append(risk_curve(setting.setting(M), times=grid))
             stages.advance(1, f"theory M_T={M}")
+            row = []
+            for M_S in setting.student_widths[1:]:
+                row.append((M_S, risk_curve(setting.setting(M, M_S), times=grid)))
+                stages.advance(1, f"theory M_T={M}, M_S={'inf' if M_S is None else M_S}")
+            others.append(tuple(row))
         caught_all += [str(w.message) for w in caught
                        if issubclass(w.category, IrreducibleFloorWarning)]
     t_theory = time.perf_counter() - t_start
     results = []
-    for M, curve in zip(widths, curves):
-        if M not in simulated:
-            results.append(WidthResult(M, curve))
-            continue
-        ts, idx = _sim_times(lo, hi, setting.sim_points, curve.optimal_time)
+
+    def run(M, M_S, ts, what):
         base = stages.done
 
-        def cb(done, total, _M=M, _base=base):
-            stages.advance_to(_base + done, f"simulating M_T={_M}: {done}/{total} seeds")
+        def cb(done, total):
+            stages.advance_to(base + done, f"simulating {what}: {done}/{total} seeds")
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IrreducibleFloorWarning)
-            sim = simulate(setting.setting(M), times=list(ts), method="exact",
+            sim = simulate(setting.setting(M, M_S), times=list(ts), method="exact",
                            seeds=setting.seeds, seed=setting.seed, workers=workers,
                            progress=cb, optimal_stopping=False)
-        stages.advance_to(base + setting.seeds, f"simulated M_T={M}")
-        results.append(WidthResult(M, curve, sim, ts, idx))
+        stages.advance_to(base + setting.seeds, f"simulated {what}")
+        return sim
+
+    for M, curve, other in zip(widths, curves, others):
+        if M not in simulated:
+            results.append(WidthResult(M, curve, other_curves=other))
+            continue
+        ts, idx = _sim_times(lo, hi, setting.sim_points, curve.optimal_time)
+        sim = run(M, setting.student_widths[0], ts, f"M_T={M}")
+        results.append(WidthResult(M, curve, sim, ts, idx, other))
+    cells = {}
+    for M, M_S in _grid_simulated(setting):
+        c = dict(next(w.other_curves for w in results if w.teacher_width == M))[M_S]
+        if c.optimal_time is None or not math.isfinite(float(c.optimal_time)):
+            continue
+        sim = run(M, M_S, [float(c.optimal_time)], f"M_T={M}, M_S={M_S or 'inf'}")
+        cells[(M, M_S)] = simulated_pgr(sim, 0)
     t_sim = time.perf_counter() - t_start - t_theory
     table = spectrum_table(spectrum, setting.target, [float(c.nu_teacher) for c in curves])
     resolved = setting.replace(time_range=(lo, hi))
@@ -214,4 +254,32 @@ def compute_report(setting: ReportSetting, *, tracker=None, workers=None) -> Rep
         setting=resolved, times=grid, widths=tuple(results), spectrum=table,
         target_energy=float(curves[0].target_energy), floor=float(curves[0].floor),
         warnings=tuple(sorted(set(caught_all))),
-        seconds={"theory": t_theory, "simulation": t_sim})
+        seconds={"theory": t_theory, "simulation": t_sim},
+        grid=gain_grid_table(setting, results, cells))
+
+
+def gain_grid_table(setting: ReportSetting, results, cells) -> dict:
+    """The heat map's numbers: per teacher width (rows) and student width (columns),
+    the theory's PGR(t*), L_S(t*), t* and ceiling, and the simulated PGR at t* (mean,
+    standard error) where it was simulated."""
+    def num(x):
+        return None if x is None or not math.isfinite(float(x)) else float(x)
+
+    rows = []
+    for w in results:
+        by_width = dict(((setting.student_widths[0], w.curve),) + w.other_curves)
+        row = []
+        for M_S in setting.student_widths:
+            c = by_width[M_S]
+            sim = w.sim_pgr_at_t_star() if M_S == setting.student_widths[0] else \
+                cells.get((w.teacher_width, M_S))
+            row.append({"student_width": "inf" if M_S is None else M_S,
+                        "pgr": num(c.optimal_pgr),
+                        "optimal_student_risk": num(c.optimal_student_risk),
+                        "optimal_time": num(c.optimal_time),
+                        "ceiling_risk": num(c.student_ceiling_risk),
+                        "sim_pgr": None if sim is None else sim[0],
+                        "sim_pgr_stderr": None if sim is None else sim[1]})
+        rows.append({"teacher_width": w.teacher_width,
+                     "teacher_risk": float(w.curve.teacher_risk), "cells": row})
+    return {"student_widths": list(setting.student_width), "rows": rows}

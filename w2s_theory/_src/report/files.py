@@ -22,6 +22,8 @@ FILES = {
     "curves.csv": "theory on the time grid: L_S(t), gain, PGR, lower bound per width",
     "simulation.csv": "simulated risks (mean, standard error) beside the theory",
     "spectrum.csv": "eigenvalues, multiplicities and target energies of the first blocks",
+    "gain_grid.csv": "PGR(t*), L_S(t*), t* and the ceiling per teacher and student width "
+                     "(theory; simulated PGR where simulated)",
     "report.json": "all the numbers, the setting and the package version",
     "formulas.tex": "LaTeX snippet of the formulas used (needs amsmath)",
     "setting.toml": "the exact setting: 'w2s report --config setting.toml' reruns it",

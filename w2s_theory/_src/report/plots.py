@@ -11,7 +11,8 @@ any program (a notebook keeps its own backend).
   the teacher width (log-log), and PGR(:math:`t^*`) with its upper bound;
 * :func:`plot_limit` - :math:`L_S(t^*)` against :math:`L_T` with the bound's curve;
 * :func:`plot_spectrum` - the kernel's eigenvalues with the teachers' :math:`\nu`, and
-  the target's energies.
+  the target's energies;
+* :func:`plot_gain_grid` - PGR(:math:`t^*`) over teacher and student widths.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 from ..bounds import student_lower_bound
 
 __all__ = ["plot_risk_vs_time", "plot_width_scan", "plot_limit", "plot_spectrum",
+           "plot_gain_grid",
            "PLOTS", "save"]
 
 C_STUDENT, C_TEACHER, C_STAR, C_BOUND = "C0", "C3", "C2", "0.35"
@@ -39,8 +41,12 @@ def save(fig: Figure, path) -> None:
 def _describe(data) -> str:
     s = data.setting
     feat = s.describe_features(tex=True)
-    sw = "infinite" if s.student_width == "inf" else str(s.student_width)
+    sw = ", ".join("infinite" if w == "inf" else str(w) for w in s.student_width)
     return f"{feat}, target {s.target}, student width {sw}"
+
+
+def _ms(width) -> str:
+    return r"$M_S = \infty$" if width in ("inf", None) else f"$M_S$ = {width}"
 
 
 def _f(x):
@@ -80,9 +86,14 @@ def plot_risk_vs_time(data) -> Figure:
             if a < b:
                 ax.axvspan(a, b, color=C_STAR, alpha=0.10, lw=0,
                            label="student beats teacher")
-        inf_student = data.setting.student_width == "inf"
+        primary = data.setting.primary_student_width
+        several = len(data.setting.student_width) > 1
         ax.plot(t, ls, color=C_STUDENT, lw=1.8, label="student $L_S(t)$, theory"
-                + ("" if inf_student else r" ($M_S = \infty$)"))
+                + (f" ({_ms(primary)})" if several or primary != "inf" else ""))
+        for j, (M_S, other) in enumerate(w.other_curves):
+            ax.plot(t, [_f(x) for x in other.student_risk],
+                    color=("C1", "C4", "C8", "C9", "C5", "C6")[j % 6],
+                    lw=1.1, label=f"student, theory ({_ms(M_S)})")
         ax.axhline(LT, color=C_TEACHER, ls="--", lw=1.4, label="teacher $L_T$, theory")
         ax.plot(t, lb, color=C_BOUND, ls=":", lw=1.3, label="lower bound on $L_S(t)$")
         sim = w.simulation
@@ -90,8 +101,8 @@ def plot_risk_vs_time(data) -> Figure:
             tm, ts = sim.teacher_risk.mean, sim.teacher_risk.stderr or 0.0
             ax.axhspan(max(tm - 2 * ts, tm * 1e-3), tm + 2 * ts, color=C_TEACHER,
                        alpha=0.18, lw=0, label="teacher, simulation (±2 s.e.)")
-            who = "student" if inf_student else \
-                f"student ($M_S$ = {data.setting.student_width})"
+            who = "student" if primary == "inf" and not several else \
+                f"student ({_ms(primary)})"
             _errorbar(ax, np.asarray(w.sim_times), sim.student_risk, color=C_STUDENT,
                       mfc="white", label=f"{who}, simulation ({sim.seeds} seeds)")
         t_star, l_star = _f(c.optimal_time), _f(c.optimal_student_risk)
@@ -118,8 +129,8 @@ def plot_risk_vs_time(data) -> Figure:
     for ax in axes[:n]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
-    fig.legend(seen.values(), seen.keys(), loc="outside lower center", ncol=4,
-               fontsize=8, frameon=False)
+    fig.legend(seen.values(), seen.keys(), loc="outside lower center",
+               ncol=3 if len(seen) > 8 else 4, fontsize=8, frameon=False)
     fig.suptitle("Weak-to-strong: teacher and student risk against time\n"
                  + _describe(data), fontsize=10)
     return fig
@@ -294,6 +305,44 @@ def plot_spectrum(data) -> Figure:
 
 
 #: file name -> (function, one-line description)
+def plot_gain_grid(data) -> Figure:
+    """Heat map of PGR(t*) over teacher widths (rows) and student widths (columns), the
+    theory's value in each cell and, where simulated, the simulation's (mean +/- s.e.)
+    below it; cells with no gap to recover (``M_S <= M_T``) are blank."""
+    g = data.grid
+    rows = g["rows"]
+    cols = [str(w) for w in g["student_widths"]]
+    P = np.array([[np.nan if c["pgr"] is None else c["pgr"] for c in r["cells"]]
+                  for r in rows], dtype=float)
+    fig = Figure(figsize=(1.3 * len(cols) + 2.6, 0.62 * len(rows) + 1.9),
+                 layout="constrained")
+    ax = fig.subplots()
+    finite = P[np.isfinite(P)]
+    vmin = float(min(0.0, finite.min())) if finite.size else 0.0
+    im = ax.imshow(P, cmap="viridis", vmin=vmin, vmax=1.0, aspect="auto")
+    for i, r in enumerate(rows):
+        for j, c in enumerate(r["cells"]):
+            if c["pgr"] is None:
+                ax.text(j, i, "no gap", ha="center", va="center", fontsize=7,
+                        color="0.4")
+                continue
+            dark = c["pgr"] < vmin + 0.6 * (1 - vmin)
+            text = f"{c['pgr']:.3f}"
+            if c["sim_pgr"] is not None:
+                se = c["sim_pgr_stderr"]
+                text += f"\nsim {c['sim_pgr']:.3f}" + ("" if se is None else f"±{se:.2g}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+    ax.set_xticks(range(len(cols)), [c.replace("inf", "∞") for c in cols], fontsize=8)
+    ax.set_yticks(range(len(rows)), [str(r["teacher_width"]) for r in rows], fontsize=8)
+    ax.set_xlabel("student width $M_S$", fontsize=9)
+    ax.set_ylabel("teacher width $M_T$", fontsize=9)
+    fig.colorbar(im, ax=ax, label="PGR($t^*$) against the student's ceiling")
+    ax.set_title("Performance gap recovered at the optimal stopping time\n"
+                 + _describe(data), fontsize=9)
+    return fig
+
+
 PLOTS = {
     "risk_vs_time.png": (plot_risk_vs_time, "teacher and student risk against time, "
                          "t* and the region where the student wins"),
@@ -302,4 +351,6 @@ PLOTS = {
     "limit.png": (plot_limit, "L_S(t*) against L_T with the lower bound's curve"),
     "spectrum.png": (plot_spectrum, "the kernel spectrum, the teachers' nu and the "
                      "target's energies"),
+    "pgr_heatmap.png": (plot_gain_grid, "PGR(t*) over teacher and student widths, theory "
+                        "and (where simulated) simulation"),
 }

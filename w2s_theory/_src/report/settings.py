@@ -15,7 +15,7 @@ Every key is parsed and checked by the one parser of its parameter
 
 >>> s = build_setting({"teacher_width": [50, 100]}, {"dim": 6})
 >>> s.activation, s.dim, s.teacher_width, s.student_width
-('relu', 6, (50, 100), 'inf')
+('relu', 6, (50, 100), ('inf',))
 >>> build_setting({"variances": [1, 0.5], "teacher_width": [1]}).activation is None
 True
 >>> load_toml_text('teacher_widht = [10]', "s.toml")
@@ -33,8 +33,8 @@ from functools import cached_property
 
 from ..errors import InvalidArgument
 from ..setting import (FAMILY_KEYS, PARAMS, Param, Setting, load_toml_text as _load,
-                       parse_bool, parse_int, parse_ints, parse_numbers, relabel,
-                       toml_value, unknown_key)
+                       parse_bool, parse_int, parse_ints, parse_numbers, parse_width,
+                       relabel, toml_value, unknown_key)
 
 __all__ = ["ReportSetting", "REPORT_PARAMS", "SETTING_KEYS", "DEFAULTS", "KEYS",
            "build_setting",
@@ -59,10 +59,31 @@ def _time_range(key, value):
     return (float(a), float(b))
 
 
+def _student_widths(key, value) -> tuple:
+    """Student widths: positive integers or ``inf``, in the order given (the first draws
+    the curves), without repeats."""
+    items = [v for v in (value.replace(";", ",").split(",") if isinstance(value, str)
+                         else (value if isinstance(value, (list, tuple)) else [value]))
+             if not (isinstance(v, str) and not v.strip())]
+    if not items:
+        raise InvalidArgument(key, f"expected student widths, got {value!r}")
+    out = []
+    for v in items:
+        w = parse_width(key, v, allow_inf=True)
+        w = "inf" if w is None else w
+        if w not in out:
+            out.append(w)
+    return tuple(out)
+
+
 #: The report's own parameters (the others are :data:`~w2s_theory._src.setting.PARAMS`).
 REPORT_PARAMS = {p.name: p for p in [
     Param("teacher_width", _widths, "teacher widths M_T, comma-separated positive "
           "integers (default: 20,50,100,200,400,800)", metavar="M1,M2,..."),
+    Param("student_width", _student_widths, "student widths M_S: positive integers or "
+          "inf, comma-separated (default: inf); the first draws the curves and is "
+          "simulated, all of them give the heat map of PGR(t*) over teacher and student "
+          "widths", metavar="M1,M2,..."),
     Param("time_range", _time_range, "range of the log time grid (default: auto, "
           "1e-2/lambda_max to 1e4/nu of the widest teacher)", metavar="T_MIN,T_MAX"),
     Param("time_points", lambda k, v: parse_int(k, v, 10, 5000),
@@ -106,7 +127,7 @@ class ReportSetting:
     power_law_scale: float | None = None
     target: str = "degree:1"
     teacher_width: tuple = (20, 50, 100, 200, 400, 800)
-    student_width: object = "inf"
+    student_width: tuple = ("inf",)
     time_range: tuple | None = None           # None: chosen from the spectrum and widths
     time_points: int = 200
     simulation: bool = True
@@ -121,21 +142,38 @@ class ReportSetting:
             if v is not None:
                 object.__setattr__(self, f.name, _param(f.name).parse(f.name, v))
         if self.student_width is None:
-            object.__setattr__(self, "student_width", "inf")
+            object.__setattr__(self, "student_width", ("inf",))
         if not isinstance(self.target, str):
             object.__setattr__(self, "target", str(self.target))
         # the setting of every width: features, target and widths checked together
         base = self.setting(self.teacher_width[0])
         for M in self.teacher_width[1:]:
             base.replace(teacher_width=M)
+        for M_S in self.student_widths[1:]:
+            base.replace(student_width=M_S)
         self.__dict__["_base"] = base
 
-    def setting(self, teacher_width: int) -> Setting:
-        """The :class:`~w2s_theory._src.setting.Setting` of one teacher width."""
-        keys = {k: getattr(self, k) for k in SETTING_KEYS}
-        keys["student_width"] = None if self.student_width == "inf" else self.student_width
-        return self._base.replace(teacher_width=teacher_width) if "_base" in \
-            self.__dict__ else Setting(teacher_width=teacher_width, **keys)
+    @property
+    def primary_student_width(self):
+        """The student width of the curves and the simulation (an int, or ``"inf"``)."""
+        return self.student_width[0]
+
+    @property
+    def student_widths(self) -> tuple:
+        """The student widths as the theory takes them (``None``: infinite)."""
+        return tuple(None if w == "inf" else w for w in self.student_width)
+
+    def setting(self, teacher_width: int, student_width="primary") -> Setting:
+        """The :class:`~w2s_theory._src.setting.Setting` of one teacher width (and the
+        primary student width, or ``student_width``: an int or ``None``)."""
+        if "_base" in self.__dict__:
+            base = self._base.replace(teacher_width=teacher_width)
+        else:
+            keys = {k: getattr(self, k) for k in SETTING_KEYS}
+            keys["student_width"] = self.student_widths[0]
+            base = Setting(teacher_width=teacher_width, **keys)
+        return base if student_width == "primary" else \
+            base.replace(student_width=student_width)
 
     @cached_property
     def _base(self) -> Setting:
@@ -151,6 +189,9 @@ class ReportSetting:
             v = getattr(self, f.name)
             if f.name == "activation" and v is not None and not isinstance(v, str):
                 v = v.name
+            if f.name == "student_width":
+                out[f.name] = list(v)                         # integers and "inf"
+                continue
             out[f.name] = [float(x) if not isinstance(x, int) else x for x in v] \
                 if isinstance(v, tuple) else v
         return out

@@ -154,9 +154,8 @@ def findings(data) -> list[str]:
         gaps_s = [abs(r["sim_student_risk_at_optimal_time"] /
                       r["optimal_student_risk"] - 1) for _, r in sims
                   if r["sim_student_risk_at_optimal_time"] is not None]
-        sw = data.setting.student_width
-        who = "" if sw == "inf" else (f" (simulated student of width {sw}; the "
-                                      "theory's student is infinitely wide)")
+        sw = data.setting.primary_student_width
+        who = "" if sw == "inf" else f" (students of width {sw}, in theory and simulation)"
         text = (f"**Simulation.** The exact simulation ({data.setting.seeds} draws of the "
                 f"weights per width, widths {sims[0][1]['teacher_width']} to "
                 f"{sims[-1][1]['teacher_width']}){who} differs from the deterministic "
@@ -190,7 +189,24 @@ def summary_markdown(data, version: str) -> str:
         lines.append("| " + " | ".join(f(r) for _, f in TABLE_COLUMNS) + " |")
     lines += ["", "The bound is the lower bound on any student f_S = A f_T with "
               "0 <= A <= I (alpha = 1). `sim` columns: mean ± standard error over the "
-              "draws of the weights (exact simulation).", "", "## Figures", ""]
+              "draws of the weights (exact simulation).", ""]
+    g = data.grid
+    if g and len(g["student_widths"]) > 1:
+        cols = [str(w) for w in g["student_widths"]]
+        lines += ["PGR(t*) over teacher widths (rows) and student widths (columns); "
+                  "`sim` where simulated:", "",
+                  "| M_T \\ M_S | " + " | ".join(cols) + " |",
+                  "|---:|" + "---:|" * len(cols)]
+        for r in g["rows"]:
+            cells = []
+            for c in r["cells"]:
+                text = fmt(c["pgr"], ".4g")
+                if c["sim_pgr"] is not None:
+                    text += " (sim " + _pm(c["sim_pgr"], c["sim_pgr_stderr"]) + ")"
+                cells.append(text)
+            lines.append(f"| {r['teacher_width']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Figures", ""]
     for name, (_, desc) in PLOTS.items():
         lines += [f"**{desc[0].upper() + desc[1:]}** (`{name}`)", "",
                   f"![{desc}]({name})", ""]

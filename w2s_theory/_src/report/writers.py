@@ -205,7 +205,7 @@ def report_json(data, version: str) -> dict:
         "files": FILES, "target_energy": data.target_energy, "floor": data.floor,
         "warnings": list(data.warnings), "times": list(data.times),
         "summary": summary_rows(data), "widths": widths, "spectrum": data.spectrum,
-        "seconds": data.seconds})
+        "gain_grid": data.grid, "seconds": data.seconds})
 
 
 def _widths_csv(path, data):
@@ -233,7 +233,7 @@ def _simulation_csv(path, data):
         theory = w.simulation.theory
         th = theory.student_risk if theory else [None] * len(w.sim_times)
         for i, (t, s) in enumerate(zip(w.sim_times, sim.student_risk)):
-            rows.append([w.teacher_width, data.setting.student_width, t,
+            rows.append([w.teacher_width, data.setting.primary_student_width, t,
                          i == w.t_star_index, s.mean, s.stderr, th[i],
                          sim.teacher_risk.mean, sim.teacher_risk.stderr,
                          sim.theory_teacher_risk, sim.seeds])
@@ -241,6 +241,14 @@ def _simulation_csv(path, data):
                       "student_risk_mean", "student_risk_stderr", "theory_student_risk",
                       "teacher_risk_mean", "teacher_risk_stderr", "theory_teacher_risk",
                       "seeds"], rows)
+
+
+def _grid_csv(path, data):
+    keys = ["pgr", "optimal_student_risk", "optimal_time", "ceiling_risk", "sim_pgr",
+            "sim_pgr_stderr"]
+    rows = [[r["teacher_width"], c["student_width"], r["teacher_risk"]]
+            + [c[k] for k in keys] for r in data.grid["rows"] for c in r["cells"]]
+    _write_csv(path, ["teacher_width", "student_width", "teacher_risk"] + keys, rows)
 
 
 def _spectrum_csv(path, data):
@@ -263,6 +271,7 @@ def write_report(data, folder, version: str, tracker=None) -> list:
     _curves_csv(folder / "curves.csv", data)
     _simulation_csv(folder / "simulation.csv", data)
     _spectrum_csv(folder / "spectrum.csv", data)
+    _grid_csv(folder / "gain_grid.csv", data)
     with open(folder / "report.json", "w", encoding="utf-8") as fh:
         json.dump(report_json(data, version), fh, indent=1, allow_nan=False)
         fh.write("\n")

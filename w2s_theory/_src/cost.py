@@ -146,10 +146,10 @@ def spectrum_seconds(spectrum, precision=None) -> float:
     """Seconds of ``w2s spectrum`` for a spectrum at ``precision`` (see the module
     docstring)."""
     from .precision import as_precision
-    from .spectra import SphereSpectrum
+    from .spectra import GaussianInputSpectrum, SphereSpectrum
 
     digits = as_precision(precision).digits
-    if digits is None or not isinstance(spectrum, SphereSpectrum):
+    if digits is None or not isinstance(spectrum, (SphereSpectrum, GaussianInputSpectrum)):
         return SPECTRUM_BASE
     x = digits / 100
     return SPECTRUM_BASE + SPECTRUM_MP_LINEAR * x + SPECTRUM_MP_CUBIC * x ** 3

@@ -14,7 +14,10 @@ import numpy as np
 from .. import cost
 from ..progress import ProgressBar
 from ..setting import PARAMS, parse_int
-from ..spectra import SphereSpectrum
+from ..spectra import GaussianInputSpectrum, SphereSpectrum
+
+#: spectra indexed by the degree of spherical harmonics (with Funk-Hecke coefficients)
+_HARMONIC = (SphereSpectrum, GaussianInputSpectrum)
 from ..sphere import multiplicities
 from .common import (add_feature_options, add_max_seconds_option, add_output_options,
                      number_formatter, print_json, print_table, spectrum_from_args)
@@ -61,7 +64,10 @@ def run(args) -> int:
         print_json(out)
         return 0
     name = out["activation"] or spec.kind
-    print(f"spectrum of {name}" + (f" on S^{spec.d - 1}" if out["dim"] else ""))
+    where = "" if not out["dim"] else (
+        f" on Gaussian inputs N(0, I_{spec.d}) (the sphere's c_k, eigenvalues scaled by "
+        f"E|x|^(2p))" if isinstance(spec, GaussianInputSpectrum) else f" on S^{spec.d - 1}")
+    print(f"spectrum of {name}{where}")
     show = (lambda x: x) if digits else (lambda x: f"{float(x):.6g}")
     rows = []
     for k in range(K):
@@ -81,7 +87,7 @@ def run(args) -> int:
 def _compute(spec, K, precision, digits, fmt) -> dict:
     with precision.context():
         b = spec.blocks(K, precision)
-        if isinstance(spec, SphereSpectrum):
+        if isinstance(spec, _HARMONIC):
             la, sg = spec.coefficients(K, precision)
             coeffs = [sg[k] * precision.exp(la[k]) for k in range(K)]
             mults = multiplicities(spec.d, K - 1)
@@ -103,7 +109,7 @@ def _compute(spec, K, precision, digits, fmt) -> dict:
         trace = precision.exp(spec.log_trace(precision))
     out = {
         **({"activation": spec.activation.name, "dim": spec.d}
-           if isinstance(spec, SphereSpectrum) else {"activation": None, "dim": None}),
+           if isinstance(spec, _HARMONIC) else {"activation": None, "dim": None}),
         "spectrum": spec.describe(),
         "degrees": list(range(K)),
         "coefficients": None if coeffs is None else [fmt(c) for c in coeffs],

@@ -100,9 +100,10 @@ def spectrum_table(spectrum, target, nus=()) -> dict:
     first 200 of a power law. ``nus`` (the teachers' effective regularizations) are
     stored beside them: degrees with :math:`\lambda_k \gg \nu` are learned by the teacher.
     """
-    from ..spectra import SphereSpectrum
+    from ..spectra import GaussianInputSpectrum, SphereSpectrum
 
-    K = 41 if isinstance(spectrum, SphereSpectrum) else 200
+    harmonic = isinstance(spectrum, (SphereSpectrum, GaussianInputSpectrum))
+    K = 41 if harmonic else 200
     if spectrum.n_blocks is not None:
         K = min(spectrum.n_blocks, 400)
     b = spectrum.blocks(K)
@@ -114,7 +115,7 @@ def spectrum_table(spectrum, target, nus=()) -> dict:
     mult = np.exp(np.asarray(b.log_mult, dtype=float))
     energy = np.exp(2 * np.asarray(log_a, dtype=float))
     return {"kind": spectrum.describe()["kind"],
-            "label": "degree k" if isinstance(spectrum, SphereSpectrum) else "index i",
+            "label": "degree k" if harmonic else "index i",
             "index": [int(i) for i in np.asarray(b.index)],
             "eigenvalue": [float(x) for x in lam],
             "multiplicity": [int(round(x)) if x < 2 ** 53 else float(x) for x in mult],

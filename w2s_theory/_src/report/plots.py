@@ -264,7 +264,7 @@ def plot_spectrum(data) -> Figure:
     lam = np.asarray(sp["eigenvalue"], dtype=float)
     mult = np.asarray(sp["multiplicity"], dtype=float)
     B = np.asarray(sp["target_energy"], dtype=float)
-    x = k if sp["kind"] == "sphere" else k + 1
+    x = k if sp["kind"] in ("sphere", "gaussian-inputs") else k + 1
     logx = sp["kind"] != "sphere" and len(k) > 50
     fig = Figure(figsize=(10.5, 4.0), layout="constrained")
     ax, bx = fig.subplots(1, 2)
@@ -279,7 +279,7 @@ def plot_spectrum(data) -> Figure:
     ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
-    ax.set_xlabel(sp["label"] if sp["kind"] == "sphere" else "index i")
+    ax.set_xlabel(sp["label"] if sp["kind"] in ("sphere", "gaussian-inputs") else "index i")
     ax.set_ylabel("eigenvalue")
     ax.set_title("Kernel spectrum; the teacher learns the directions with "
                  r"$\lambda \gg \nu$", fontsize=9)
@@ -294,7 +294,7 @@ def plot_spectrum(data) -> Figure:
     bx.set_yscale("log")
     if logx:
         bx.set_xscale("log")
-    bx.set_xlabel(sp["label"] if sp["kind"] == "sphere" else "index i")
+    bx.set_xlabel(sp["label"] if sp["kind"] in ("sphere", "gaussian-inputs") else "index i")
     bx.set_title(f"Target energy per block (total {data.target_energy:.4g}"
                  + (f", unlearnable floor {data.floor:.3g}" if data.floor > 0 else "")
                  + ")", fontsize=9)

@@ -65,8 +65,8 @@ def run(args) -> int:
         return 0
     name = out["activation"] or spec.kind
     where = "" if not out["dim"] else (
-        f" on Gaussian inputs N(0, I_{spec.d}) (the sphere's c_k, eigenvalues scaled by "
-        f"E|x|^(2p))" if isinstance(spec, GaussianInputSpectrum) else f" on S^{spec.d - 1}")
+        f" on Gaussian inputs N(0, I_{spec.d}) (the sphere's eigenvalues times "
+        f"E|x|^(2p), c_k = sqrt(lambda_k))" if isinstance(spec, GaussianInputSpectrum) else f" on S^{spec.d - 1}")
     print(f"spectrum of {name}{where}")
     show = (lambda x: x) if digits else (lambda x: f"{float(x):.6g}")
     rows = []

@@ -525,6 +525,15 @@ class Setting:
             changes = {"times": None, **changes}
         return dataclasses.replace(self, **changes)
 
+    def __hash__(self):
+        # computed once: exact numbers (long tuples of fractions) hash slowly, and the
+        # simulators look settings up in a cache once per seed
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(tuple(getattr(self, k) for k in PARAMS))
+            self.__dict__["_hash"] = h
+        return h
+
     def __reduce__(self):
         # pickled by its keys (worker processes rebuild the spectrum, which may hold
         # closures that do not pickle)

@@ -216,6 +216,11 @@ def _parse_steps(key, value) -> tuple:
     return parse_ints(key, value, minimum=0)
 
 
+def _parse_samples(key, value):
+    """A sample size: a positive integer, or ``inf``/``None`` for the population."""
+    return parse_width(key, value, allow_inf=True)
+
+
 # --------------------------------------------------------------------------------------
 # The parameters
 
@@ -282,6 +287,32 @@ PARAMS = {p.name: p for p in [
     Param("steps", _parse_steps,
           "comma-separated numbers of gradient-descent steps (with --lr)",
           metavar="K1,K2,..."),
+    Param("samples", lambda k, v: _parse_samples(k, v),
+          "the teacher's training samples n_T, a positive integer (default: the "
+          "population); fitted on (1/n) sum_i (f(x_i) - y_i)^2 + RIDGE ||a||^2 "
+          "(a_i the output weights, f = m^-1/2 sum a_i phi_i)", metavar="N_T"),
+    Param("student_samples", lambda k, v: _parse_samples(k, v),
+          "the student's training samples n_S, fresh inputs labelled by the teacher, a "
+          "positive integer (default: the population)", metavar="N_S"),
+    Param("ridge", lambda k, v: parse_number(k, v, minimum=0),
+          "the teacher's ridge penalty LAMBDA >= 0 (default 0: least squares; with fewer "
+          "samples than features the minimum-norm interpolator)", metavar="LAMBDA"),
+    Param("teacher_time", lambda k, v: parse_number(k, v, minimum=0, strict=True,
+                                                    allow_inf=True),
+          "train the teacher by gradient flow on its samples for this time (instead of "
+          "--ridge; inf is the ridge-0 limit)", metavar="T_T"),
+    Param("student_ridge", lambda k, v: parse_numbers(k, v, minimum=0),
+          "comma-separated ridge penalties of the student (instead of --time: the "
+          "student fitted by ridge regression on its samples; 0 is least squares, the "
+          "minimum-norm interpolator with fewer samples than features)",
+          metavar="L1,L2,..."),
+    Param("noise", lambda k, v: parse_number(k, v, minimum=0),
+          "variance SIGMA2 >= 0 of the label noise on the teacher's samples (default 0)",
+          metavar="SIGMA2"),
+    Param("shared_inputs", parse_bool,
+          "label the teacher's own training inputs for the student (not supported: no "
+          "verified deterministic equivalent; the student's inputs are fresh)",
+          metavar="BOOL"),
     Param("precision", lambda k, v: as_precision(v, k),
           "significant digits (>= 15) computed with mpmath; numbers are then printed as "
           "decimal strings (default: float64)", option="--digits", metavar="DIGITS"),
@@ -410,6 +441,15 @@ class Setting:
     read from it). ``student_width=None`` is an infinitely wide student. ``times`` and
     ``(lr, steps)`` are alternatives: stopping times of gradient flow, or a learning
     rate and numbers of steps of gradient descent (``time = lr * steps``).
+
+    Finite samples (``docs/finite_samples.md``): ``samples`` (the teacher's ``n_T``),
+    ``student_samples`` (``n_S`` fresh inputs labelled by the teacher), ``noise`` (label
+    noise on the teacher's samples), and each model's training: ridge (``ridge``,
+    ``student_ridge``) or gradient flow (``teacher_time``, ``times``). Ridge 0 is least
+    squares, and with fewer samples than features the minimum-norm interpolator (the
+    limit of ridge as the penalty goes to 0, and of gradient flow from zero as the time
+    goes to infinity); with as many samples as features it is refused (the
+    interpolation threshold, where that fit's risk is infinite).
     """
 
     activation: object = None
@@ -426,6 +466,13 @@ class Setting:
     times: tuple | None = None
     lr: object = None
     steps: tuple | None = None
+    samples: int | None = None
+    student_samples: int | None = None
+    ridge: object = None
+    teacher_time: object = None
+    student_ridge: tuple | None = None
+    noise: object = None
+    shared_inputs: bool | None = None
     precision: Precision = FLOAT64
     spectrum: Spectrum | None = field(default=None, compare=False, repr=False)
 
@@ -446,6 +493,7 @@ class Setting:
         set_("spectrum", spectrum)
         self._check_widths()
         self._check_training()
+        self._check_samples()
         try:
             self.bound_target                                    # validates, cached
         except InvalidArgument as exc:
@@ -476,6 +524,48 @@ class Setting:
             missing = "steps" if self.steps is None else "lr"
             raise InvalidArgument(missing, "a learning rate and numbers of steps go "
                                   f"together: give {missing} too")
+
+    def _check_samples(self):
+        """The finite-sample parameters (``docs/finite_samples.md``): one training per
+        model, gradient flow or ridge; what the theory does not cover is refused."""
+        if self.shared_inputs:
+            raise InvalidArgument("shared_inputs", "not supported: a student labelled on "
+                                  "the teacher's own inputs is correlated with the "
+                                  "teacher's fit, and no verified deterministic "
+                                  "equivalent covers it; the student's inputs are fresh")
+        if self.ridge is not None and self.teacher_time is not None:
+            raise InvalidArgument("teacher_time", "give either ridge or teacher_time "
+                                  "(gradient flow), not both")
+        if self.student_ridge is not None and (self.times is not None or
+                                               self.lr is not None):
+            raise InvalidArgument("student_ridge", "give either student_ridge or the "
+                                  "student's times (or lr and steps), not both")
+        if self.noise is not None and self.samples is None:
+            raise InvalidArgument("noise", "label noise enters only a teacher fitted on "
+                                  "finitely many samples: give samples")
+        if self.has_samples and self.lr is not None:
+            raise InvalidArgument("lr", "gradient descent with finite samples, ridge or "
+                                  "noise is not covered: use times (gradient flow) or "
+                                  "student_ridge")
+        rank = self.spectrum.rank()
+        for key, n, m in (("samples", self.samples, self.teacher_width),
+                          ("student_samples", self.student_samples, self.student_width)):
+            lam0 = (self.ridge in (None, 0) and self.teacher_time is None) if \
+                key == "samples" else (self.student_ridge is not None and
+                                       any(x == 0 for x in self.student_ridge))
+            if n is not None and m is not None and n == m and lam0 and \
+                    (rank is None or n < rank):
+                raise InvalidArgument(key, f"equals the width ({n}) with ridge 0: the "
+                                      "interpolation threshold, where the ridgeless fit's "
+                                      "risk is infinite; give a positive ridge")
+
+    @property
+    def has_samples(self) -> bool:
+        """Whether a finite-sample parameter is set (the theory of
+        ``docs/finite_samples.md``; otherwise the population theory)."""
+        return any(getattr(self, k) is not None for k in (
+            "samples", "student_samples", "ridge", "teacher_time", "student_ridge",
+            "noise"))
 
     # -- derived ---------------------------------------------------------------------
     @cached_property
@@ -520,9 +610,15 @@ class Setting:
             changes = {**{k: None for k in feature_keys}, **keep, "spectrum": None,
                        **changes}
         if changes.get("times") is not None:
-            changes = {"lr": None, "steps": None, **changes}
+            changes = {"lr": None, "steps": None, "student_ridge": None, **changes}
+        if changes.get("student_ridge") is not None:
+            changes = {"times": None, "lr": None, "steps": None, **changes}
+        if changes.get("ridge") is not None:
+            changes = {"teacher_time": None, **changes}
+        if changes.get("teacher_time") is not None:
+            changes = {"ridge": None, **changes}
         if changes.get("lr") is not None or changes.get("steps") is not None:
-            changes = {"times": None, **changes}
+            changes = {"times": None, "student_ridge": None, **changes}
         return dataclasses.replace(self, **changes)
 
     def __hash__(self):

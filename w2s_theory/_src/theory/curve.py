@@ -66,6 +66,13 @@ class RiskCurve:
 
     optimal_gain: object = None
     optimal_pgr: object = None
+    #: finite samples (docs/finite_samples.md): the samples and trainings (None: the
+    #: population theory), the student's ridge penalties (then ``times`` is empty and
+    #: ``student_risk`` follows the penalties; ``win_intervals`` are intervals of
+    #: penalties) and the optimal penalty
+    samples: dict | None = None
+    student_ridges: tuple = ()
+    optimal_student_ridge: object = None
 
     def to_dict(self, as_strings: bool = False) -> dict:
         """Plain dict; numbers as floats, or (``as_strings``) as decimal strings carrying
@@ -73,7 +80,7 @@ class RiskCurve:
         ``None``."""
         conv = number_formatter(self.digits if as_strings else None)
         opt = None if self.optimal_student_risk is None else conv
-        return {
+        out = {
             "setting": self.setting.to_dict(),
             "digits": self.digits,
             "teacher_width": self.teacher_width,
@@ -107,6 +114,12 @@ class RiskCurve:
             "error_bound": {k: float(v) for k, v in self.error_bound.items()},
             "diagnostics": self.diagnostics,
         }
+        if self.samples is not None:
+            out["samples"] = {k: v if v is None or isinstance(v, (str, int)) else conv(v)
+                              for k, v in self.samples.items()}
+            out["student_ridge"] = [conv(x) for x in self.student_ridges]
+            out["optimal_student_ridge"] = conv(self.optimal_student_ridge)
+        return out
 
     def to_json(self, as_strings: bool = False) -> str:
         return json.dumps(self.to_dict(as_strings), allow_nan=False)
@@ -232,6 +245,9 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     """
     setting = setting_of(setting, spectrum=spectrum, target=target,
                          teacher_width=teacher_width, times=times, **keywords)
+    if setting.has_samples:                   # finite samples: docs/finite_samples.md
+        from .samples import sample_risk_curve
+        return sample_risk_curve(setting, optimal_stopping, search_range)
     precision = setting.precision
     digits = precision.digits
     spectrum, bt, M = setting.spectrum, setting.bound_target, setting.teacher_width

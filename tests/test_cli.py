@@ -53,6 +53,10 @@ RUNS = {
                       "400", "--lr", "5", "--steps", "200,2000"], []),
     "width": (["width", "--dim", "6", "--teacher-width", "20", "--fraction", "0.5",
                "--json"], []),
+    # the contract of issue 13: finite samples
+    "risk-samples": (["risk", "--dim", "6", "--teacher-width", "50", "--samples", "500",
+                      "--student-samples", "1000", "--noise", "0.01", "--time", "100,1000",
+                      "--json"], []),
     "simulate": (["simulate", "--activation", "relu", "--dim", "6", "--target", "degree:1",
                   "--teacher-width", "30", "--student-width", "inf", "--time", "300,1000",
                   "--seeds", "3", "--json"], []),
@@ -95,6 +99,9 @@ RUNS = {
     "bad-steps": (["risk", "--dim", "6", "--lr", "0.1", "--steps", "2.5"], []),
     "bad-steps-negative": (["risk", "--dim", "6", "--lr", "0.1", "--steps", "-1"], []),
     "bad-width-fraction": (["width", "--dim", "6", "--fraction", "1"], []),
+    "bad-samples": (["risk", "--dim", "6", "--samples", "0"], []),
+    "bad-ridge": (["risk", "--dim", "6", "--samples", "100", "--ridge", "-1"], []),
+    "bad-noise": (["risk", "--dim", "6", "--samples", "100", "--noise", "-0.5"], []),
 }
 
 # bad input -> the option its one-line error must name
@@ -109,7 +116,8 @@ BAD = {
     "bad-unknown-option": "--dimm", "bad-student-width": "--student-width",
     "bad-student-rank": "--student-width", "bad-lr-with-time": "--lr",
     "bad-lr-divergent": "--lr", "bad-steps": "--steps", "bad-steps-negative": "--steps",
-    "bad-width-fraction": "--fraction",
+    "bad-width-fraction": "--fraction", "bad-samples": "--samples", "bad-ridge": "--ridge",
+    "bad-noise": "--noise",
 }
 
 
@@ -209,6 +217,10 @@ def test_risk_json(runs):
         assert st["optimal_student_risk"] >= st["student_ceiling_risk"]
     gd = runs["risk-descent"]
     assert gd["code"] == 0 and "steps" in gd["out"] and "gradient descent" in gd["out"]
+    sm = _json(runs["risk-samples"])
+    assert {"teacher_risk", "optimal_student_risk", "samples"} <= set(sm)
+    # a teacher on 500 noisy samples is worse than the population one (o: M_T = 100)
+    assert sm["teacher_risk"] > 0 and sm["samples"]["teacher_samples"] == 500
     wd = _json(runs["width"])
     assert wd["gain"] >= 0.5 * wd["infinite_gain"] > wd["gain_below"]
     lin = _json(runs["risk-linear"])

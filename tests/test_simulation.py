@@ -423,3 +423,23 @@ def test_progress_bar_draws_after_delay():
     bar(1, 1)
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_sample_settings_are_simulated_with_their_theory():
+    """A setting with sample sizes goes to the fits-on-samples simulator (the same seeds
+    give the same numbers as calling it directly) and carries the finite-sample
+    theory."""
+    from w2s_theory import Setting
+    from w2s_theory._src.simulation.samples import simulate_samples
+
+    s = Setting(eigenvalues=[1, 0.3, 0.05], multiplicities=[10, 30, 60],
+                target="energies:0=0.5,1=0.3,2=0.2", teacher_width=20, samples=40,
+                noise="0.1", student_width=60, student_samples=80, times=[3, 30])
+    r = simulate(s, seeds=3, seed=5)
+    direct = simulate_samples(s, seeds=3, seed=5)
+    assert list(r.teacher_risk.values) == list(direct["teacher_risk"])
+    assert [x.mean for x in r.student_risk] == list(direct["student_mean"])
+    assert r.theory.samples["teacher_samples"] == 40
+    assert len(r.relative_gaps()["student_risk"]) == 2
+    with pytest.raises(InvalidArgument, match="exact method"):
+        simulate(s, seeds=2, method="sampled")

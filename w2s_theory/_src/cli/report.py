@@ -45,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with '_', e.g. teacher_width = [50, 100]); flags override it")
     add_feature_options(parser)
     params = {**PARAMS, **REPORT_PARAMS}
-    add_setting_options(parser, ["target", "teacher_width", "student_width", "time_range",
-                                 "time_points"], params=params,
+    add_setting_options(parser, ["target", "teacher_width", "student_width", "samples",
+                                 "student_samples", "ridge", "teacher_time", "noise",
+                                 "time_range", "time_points"], params=params,
                         title="setting (defaults: relu, --dim 10, degree:1, "
                               "--teacher-width 20,50,100,200,400,800, --student-width inf)")
     s = add_setting_options(parser, ["seeds", "seed", "sim_points", "sim_max_width",

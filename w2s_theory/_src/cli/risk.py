@@ -30,7 +30,8 @@ w2s risk --dim 10 --teacher-width 100 --student-width 400 --lr 5 --steps 200,200
 w2s risk --variances 1,0.5,0.25,0.125 --target linear:1,1,1,1 --teacher-width 2 --time 10"""
 
 
-_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps"]
+_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "samples",
+         "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
 
 
 def add_arguments(parser):
@@ -75,7 +76,8 @@ def run(args) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", IrreducibleFloorWarning)
-            if setting.times is None and setting.steps is None:
+            if setting.times is None and setting.steps is None and \
+                    setting.student_ridge is None:
                 # a log grid of 25 times around the optimum (from a first pass)
                 first = risk_curve(setting.replace(precision=None),
                                    optimal_stopping=not args.no_optimal_stopping)
@@ -106,21 +108,31 @@ def run(args) -> int:
               f"ceiling L_ceil = {show(curve.student_ceiling_risk)}")
     if curve.lr is not None:
         print(f"gradient descent: learning rate {show(curve.lr)}; time t = lr * steps")
+    ridge = bool(curve.student_ridges)            # a ridge student: its penalties
+    if curve.samples is not None:
+        print("samples: " + ", ".join(f"{k} = {v}" for k, v in curve.samples.items()
+                                      if v is not None))
     steps = list(curve.steps) or [None] * len(curve.times)
+    points = curve.student_ridges if ridge else curve.times
     rows = [([k] if curve.lr is not None else []) + [show(t), show(ls), show(g), show(pg),
                                                      show(lb)]
-            for k, t, ls, g, pg, lb in zip(steps, curve.times, curve.student_risk,
-                                           curve.gain, curve.pgr, curve.lower_bound)]
+            for k, t, ls, g, pg, lb in zip(steps if not ridge else [None] * len(points),
+                                           points, curve.student_risk, curve.gain,
+                                           curve.pgr, curve.lower_bound)]
     print_table(rows, (["steps"] if curve.lr is not None else [])
-                + ["t", "L_S(t)", "gain", "PGR", "lower bound"])
+                + (["ridge", "L_S(ridge)"] if ridge else ["t", "L_S(t)"])
+                + ["gain", "PGR", "lower bound"])
     if curve.optimal_student_risk is not None:
-        at = f" ({show(curve.optimal_steps)} steps)" if curve.lr is not None else ""
-        print(f"optimal stopping: t* = {show(curve.optimal_time)}{at}, "
-              f"L_S(t*) = {show(curve.optimal_student_risk)}, "
-              f"PGR(t*) = {show(curve.optimal_pgr)}")
+        if ridge:
+            best = f"optimal ridge: lambda* = {show(curve.optimal_student_ridge)}"
+        else:
+            at = f" ({show(curve.optimal_steps)} steps)" if curve.lr is not None else ""
+            best = f"optimal stopping: t* = {show(curve.optimal_time)}{at}"
+        print(f"{best}, L_S = {show(curve.optimal_student_risk)}, "
+              f"PGR = {show(curve.optimal_pgr)}")
         wins = ", ".join(f"({show(a)}, {show(b)})" for a, b in curve.win_intervals) or \
             "none"
-        print(f"student beats teacher for t in: {wins}")
+        print(f"student beats teacher for {'lambda' if ridge else 't'} in: {wins}")
     print(f"bound: gain <= {show(curve.gain_upper_bound)}, "
           f"PGR <= {show(curve.pgr_upper_bound)}")
     for n in notes:

@@ -38,12 +38,13 @@ w2s simulate --activation relu --dim 6 --teacher-width 20 --time 10,100 --method
     --n 500 --seeds 4"""
 
 
-_KEYS = ["target", "teacher_width", "student_width", "times"]
+_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "samples",
+         "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_feature_options(parser)
-    add_setting_options(parser, _KEYS, required=("times",))
+    add_setting_options(parser, _KEYS)
     s = parser.add_argument_group("simulation")
     s.add_argument("--method", default="exact", choices=["exact", "sampled"],
                    help="exact: inputs integrated exactly (default); sampled: the "

@@ -49,6 +49,12 @@ def _ms(width) -> str:
     return r"$M_S = \infty$" if width in ("inf", None) else f"$M_S$ = {width}"
 
 
+def _no_claim(data) -> str:
+    """The bound's caveat on fits to samples (it is the population students')."""
+    return "\n(population students: no claim on fits to samples)" \
+        if data.widths and data.widths[0].curve.samples is not None else ""
+
+
 def _f(x):
     return float("nan") if x is None else float(x)
 
@@ -162,7 +168,8 @@ def plot_width_scan(data) -> Figure:
     ax, bx = fig.subplots(1, 2)
     ax.plot(M, LT, "s-", color=C_TEACHER, ms=4, label="teacher $L_T$, theory")
     ax.plot(M, LS, "o-", color=C_STUDENT, ms=4, label="student $L_S(t^*)$, theory")
-    ax.plot(M, LB, "--", color=C_BOUND, label=r"lower bound on $L_S$ ($\alpha$ = 1)")
+    ax.plot(M, LB, "--", color=C_BOUND, label=r"lower bound on $L_S$ ($\alpha$ = 1)"
+            + _no_claim(data))
     sims = [w for w in data.widths if w.sim_at_t_star() is not None]
     if sims:
         x = np.array([w.teacher_width for w in sims], dtype=float)
@@ -233,7 +240,7 @@ def plot_limit(data) -> Figure:
     bound = np.array([float(student_lower_bound(x, E, 1.0)) for x in grid])
     ax.plot(grid, grid, ":", color="k", lw=1, label="$L_S = L_T$ (no gain)")
     ax.plot(grid, bound, "--", color=C_BOUND, lw=1.5,
-            label=r"lower bound ($\approx L_T^2/\|f_T\|^2$)")
+            label=r"lower bound ($\approx L_T^2/\|f_T\|^2$)" + _no_claim(data))
     ax.plot(LT, LS, "o-", color=C_STUDENT, ms=4, label="$L_S(t^*)$, theory")
     for m, x, y in zip(M, LT, LS):
         ax.annotate(f"{int(m)}", (x, y), textcoords="offset points", xytext=(4, -9),

@@ -101,7 +101,8 @@ REPORT_PARAMS = {p.name: p for p in [
 
 #: The setting keys a report takes (and ``teacher_width``, a list here).
 SETTING_KEYS = [k for keys in FAMILY_KEYS.values() for k in keys] + [
-    "target", "student_width"]
+    "target", "student_width", "samples", "student_samples", "ridge", "teacher_time",
+    "noise"]
 
 
 def _param(key) -> Param:
@@ -128,6 +129,11 @@ class ReportSetting:
     target: str = "degree:1"
     teacher_width: tuple = (20, 50, 100, 200, 400, 800)
     student_width: tuple = ("inf",)
+    samples: int | None = None                # finite samples (docs/finite_samples.md)
+    student_samples: int | None = None
+    ridge: object = None
+    teacher_time: object = None
+    noise: object = None
     time_range: tuple | None = None           # None: chosen from the spectrum and widths
     time_points: int = 200
     simulation: bool = True

@@ -35,7 +35,9 @@ def summary_rows(data) -> list[dict]:
     for w in data.widths:
         c = w.curve
         LT = float(c.teacher_risk)
-        lb = float(student_lower_bound(LT, E, 1.0))
+        # the bound is for a projection teacher and a population student: no claim on
+        # fits to samples (docs/finite_samples.md)
+        lb = None if c.samples is not None else float(student_lower_bound(LT, E, 1.0))
         ls = _f(c.optimal_student_risk)
         wins = c.win_intervals
         row = {
@@ -47,7 +49,7 @@ def summary_rows(data) -> list[dict]:
             "optimal_gain": _f(c.optimal_gain),
             "optimal_pgr": _f(c.optimal_pgr),
             "lower_bound": lb,
-            "bound_ratio": None if ls is None or lb <= 0 else ls / lb,
+            "bound_ratio": None if ls is None or lb is None or lb <= 0 else ls / lb,
             "gain_upper_bound": _f(c.gain_upper_bound),
             "pgr_upper_bound": _f(c.pgr_upper_bound),
             "wins_from": _f(wins[0][0]) if wins else None,

@@ -70,6 +70,37 @@ def _theory(setting, optimal_stopping=True):
     return curve, None
 
 
+def _simulate_samples(setting, seeds, seed, truncation, progress, threads,
+                      optimal_stopping):
+    """Teacher and student fitted on samples (``simulation/samples.py``), with the
+    finite-sample theory beside them, as a :class:`SimulationResult`."""
+    from .samples import simulate_samples
+
+    seeds = check_int("seeds", seeds, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    t0 = time.perf_counter()
+    if progress:
+        progress(0, seeds)
+    out = simulate_samples(setting, seeds=seeds, seed=seed, truncation=truncation,
+                           threads=threads or 1)
+    if progress:
+        progress(seeds, seeds)
+    theory, note = _theory(setting, optimal_stopping)
+    LT, LS = out["teacher_risk"], out["student_risk"]
+    runs = tuple(SeedRun(teacher_risk=float(a), student_risk=tuple(float(x) for x in b))
+                 for a, b in zip(LT, LS))
+    diag = {"workers": 1, "seconds": time.perf_counter() - t0,
+            "training": out["training"], "points": [float(x) for x in out["points"]]}
+    if note:
+        diag["theory_note"] = note
+    ts = [float(x) for x in out["points"]]
+    return SimulationResult(
+        method="exact", setting=setting, times=tuple(ts), teacher_risk=summarize(LT),
+        student_risk=tuple(summarize(LS[:, i]) for i in range(len(ts))), theory=theory,
+        theory_teacher_risk=None if theory is None else theory.teacher_risk, seeds=seeds,
+        seed=seed, runs=runs, diagnostics=diag)
+
+
 def _workers(requested, seeds, need_bytes, heavy):
     if requested is not None:
         w = check_int("workers", requested, minimum=1)
@@ -129,6 +160,14 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
                             if student_width is not None else {}))
     spectrum, bt = setting.spectrum, setting.bound_target
     M_T, M_S = setting.teacher_width, setting.student_width
+    if setting.has_samples:
+        # fits on sampled inputs, population risks exact (docs/finite_samples.md)
+        if method != "exact":
+            raise InvalidArgument("method", "a setting with sample sizes is simulated by "
+                                  "the exact method (fits on sampled inputs, risks "
+                                  "computed exactly)")
+        return _simulate_samples(setting, seeds, seed, truncation, progress,
+                                 blas_threads, optimal_stopping)
     if not setting.times and not setting.steps:
         raise InvalidArgument("times", "give at least one time")
     # gradient descent: the simulators take step counts, results are at lr * steps

@@ -66,6 +66,7 @@ from ._src.targets import (  # noqa: E402
     Target,
     parse_target,
 )
+from ._src.theory.exponent import ExponentPath, exponent_path  # noqa: E402
 from ._src.theory import (  # noqa: E402
     GainGrid,
     RiskCurve,

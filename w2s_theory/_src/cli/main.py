@@ -30,7 +30,7 @@ from ..errors import InvalidArgument
 from .common import W2SArgumentParser, option_for
 
 SUBCOMMANDS = ["spectrum", "risk", "width", "simulate", "bound", "latex", "report",
-               "sweep"]
+               "sweep", "exponent"]
 
 
 def _load(name):

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 W2S = [sys.executable, "-m", "w2s_theory._src.cli.main"]
-SUBCOMMANDS = ["spectrum", "risk", "width", "simulate", "bound", "latex", "report"]
+SUBCOMMANDS = ["spectrum", "risk", "width", "simulate", "bound", "latex", "report",
+               "sweep", "exponent"]
 
 # name -> (arguments, files the run may create in its working folder)
 RUNS = {

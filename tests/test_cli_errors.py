@@ -28,6 +28,8 @@ BASE = {
     "bound": ["--teacher-risk", "0.01"],
     "latex": ["multiplicity"],
     "report": ["--dim", "6", "--teacher-width", "20", "--no-simulation"],
+    "exponent": ["--path", "M_T=d^1.5", "--dim", "20", "--no-derivative",
+                 "--no-asymptotics"],
 }
 #: options given together with the one under test (they only make sense together)
 COMPANIONS = {

@@ -67,6 +67,7 @@ from ._src.targets import (  # noqa: E402
     parse_target,
 )
 from ._src.theory.exponent import ExponentPath, exponent_path  # noqa: E402
+from ._src.theory.sample_curve import sample_curve  # noqa: E402
 from ._src.theory import (  # noqa: E402
     GainGrid,
     RiskCurve,
@@ -112,6 +113,7 @@ __all__ = [
     "IrreducibleFloorWarning", "Target", "parse_target", "Degree", "Energies",
     "SingleIndex", "PowerLaw", "Linear", "Network",
     "RiskCurve", "risk_curve", "WidthAnswer", "width_for_gain", "GainGrid", "gain_grid",
+    "ExponentPath", "exponent_path", "sample_curve",
     "SeedRun", "SimulationResult", "Summary", "simulate",
     "open_sweep", "run_sweep",
 ]

@@ -18,7 +18,8 @@ __all__ = ["W2SArgumentParser", "option_for", "print_json", "jsonable",
            "add_setting_options", "add_feature_options", "setting_from_args",
            "spectrum_from_args", "add_max_seconds_option", "write_atomic",
            "check_writable",
-           "add_output_options", "number_formatter", "print_table", "FEATURE_KEYS"]
+           "add_output_options", "number_formatter", "print_table", "FEATURE_KEYS",
+           "show_number"]
 
 
 class W2SArgumentParser(argparse.ArgumentParser):
@@ -174,6 +175,25 @@ def add_output_options(parser, *, digits: bool = True):
     if digits:
         g.add_argument("--digits", dest="precision", default=None, metavar="DIGITS",
                        help=PARAMS["precision"].help)
+
+
+def show_number(x, digits=None) -> str:
+    """A number for the terminal: 6 significant digits (all ``digits`` of a
+    high-precision result); ``inf``, ``undefined`` (nan) and ``-`` (None) spelled out.
+
+    >>> show_number(1 / 3), show_number(float("inf")), show_number(None), show_number(7)
+    ('0.333333', 'inf', '-', '7')
+    """
+    if x is None:
+        return "-"
+    f = float(x)
+    if math.isnan(f):
+        return "undefined"
+    if math.isinf(f):
+        return "inf"
+    if isinstance(x, int):
+        return str(x)
+    return number_formatter(digits)(x) if digits else f"{f:.6g}"
 
 
 def print_table(rows, headers, stream=None):

@@ -3,10 +3,10 @@ scaling path M_T = C d^K (and M_S = C d^G) as the dimension grows (issue 12 item
 
 from __future__ import annotations
 
-import math
 
 from ..errors import InvalidArgument
-from .common import add_max_seconds_option, add_setting_options, print_json, print_table
+from .common import (add_max_seconds_option, add_setting_options, print_json, print_table,
+                     show_number)
 
 NAME = "exponent"
 HELP = ("Local exponent d log L_S(t*) / d log L_T along a scaling path M_T = C d^K "
@@ -60,15 +60,7 @@ def _relabel(exc: InvalidArgument) -> InvalidArgument:
                            exc.message)
 
 
-def _show(x, digits=None) -> str:
-    if x is None:
-        return "-"
-    f = float(x)
-    if math.isnan(f):
-        return "undefined"
-    if math.isinf(f):
-        return "inf"
-    return f"{f:.6g}"
+_show = show_number
 
 
 def run(args) -> int:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 from ..targets import IrreducibleFloorWarning
 from ..theory import risk_curve
-from ..precision import number_formatter
 from .. import cost
 from ..progress import ProgressBar
 from .common import (FEATURE_KEYS, add_feature_options, add_max_seconds_option,
                      add_output_options, add_setting_options, print_json, print_table,
-                     setting_from_args)
+                     setting_from_args, show_number)
 
 
-def format_number(x, digits):
-    return number_formatter(digits)(x)
+
 
 NAME = "risk"
 HELP = ("Teacher and student population risks (deterministic equivalents) for a student "
@@ -41,26 +40,6 @@ def add_arguments(parser):
                    help="skip the search for the optimal stopping time")
     add_max_seconds_option(g)
     add_output_options(parser)
-
-
-def _formatter(curve):
-    """Numbers for the terminal: 6 significant digits (all of them at --digits); inf and
-    undefined (nan, None) spelled out."""
-    digits = curve.digits
-
-    def show(x):
-        if x is None:
-            return "-"
-        f = float(x)
-        if math.isnan(f):
-            return "undefined"
-        if math.isinf(f):
-            return "inf"
-        if isinstance(x, int):
-            return str(x)
-        return format_number(x, digits) if digits else f"{f:.6g}"
-
-    return show
 
 
 def run(args) -> int:
@@ -97,7 +76,7 @@ def run(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    show = _formatter(curve)
+    show = functools.partial(show_number, digits=curve.digits)
     keys = {k: v for k, v in out["setting"].items() if k not in ("times", "steps")}
     print("setting: " + ", ".join(f"{k} = {v}" for k, v in keys.items()))
     print(f"teacher: nu = {show(curve.nu_teacher)}, L_T = {show(curve.teacher_risk)}, "

@@ -118,32 +118,21 @@ def search_optimum(traj, t_lo, t_hi, precision):
         tol = p.scalar(1e-3) * abs(L_T - best) + p.scalar(10.0) ** (-p.working_digits + 3)
         pts = list(zip(us, vals, env))
         intervals = [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
-        refined = uncertified = 0
-        # branch and bound, one vectorized round per level of subdivision
-        while intervals:
-            thr = float(best - tol)
-            if traj.closed_form:
-                ua = [a[0] for a, _ in intervals]
-                ub = [b[0] for _, b in intervals]
-                lip = _local_lipschitz(table, teacher, ua, ub)
-                flagged = [iv for iv, L in zip(intervals, lip)
-                           if (float(iv[0][1]) + float(iv[1][1])) / 2
-                           - L * float(iv[1][0] - iv[0][0]) / 2 < thr]
-            else:
-                flagged = [iv for iv in intervals if _envelope(iv) < thr]
-            if not flagged:
-                break
-            if refined + len(flagged) > 4000:
-                uncertified = len(flagged)
-                break
-            mids = [(a[0] + b[0]) / 2 for a, b in flagged]
-            vm, em = _values(traj, [p.exp(u) for u in mids])
-            refined += len(flagged)
-            intervals = []
-            for (a, b), um, v, e in zip(flagged, mids, vm, em):
-                pts.append((um, v, e))
-                best = min(best, v)
-                intervals += [(a, (um, v, e)), ((um, v, e), b)]
+
+        def flag(intervals, thr):
+            if not traj.closed_form:
+                return [iv for iv in intervals if _envelope(iv) < thr]
+            ua = [a[0] for a, _ in intervals]
+            ub = [b[0] for _, b in intervals]
+            lip = _local_lipschitz(table, teacher, ua, ub)
+            return [iv for iv, L in zip(intervals, lip)
+                    if (float(iv[0][1]) + float(iv[1][1])) / 2
+                    - L * float(iv[1][0] - iv[0][0]) / 2 < thr]
+
+        new, best, refined, uncertified = _branch_and_bound(
+            intervals, best, tol, flag, lambda a, b: (a[0] + b[0]) / 2,
+            lambda us: _values(traj, [p.exp(u) for u in us]))
+        pts += new
         pts = sorted(pts, key=lambda x: float(x[0]))
         k = int(np.argmin([float(x[1]) for x in pts]))
         u_star = pts[k][0]
@@ -166,6 +155,35 @@ def search_optimum(traj, t_lo, t_hi, precision):
                   "uncertified_intervals": uncertified,
                   "decrease_bound_beyond_range": float(beyond)}
         return t_star, l_star, wins, search
+
+
+def _branch_and_bound(intervals, best, tol, flag, middle, evaluate, keep=None,
+                      cap=4000):
+    """Subdivide the intervals whose lower bound (``flag(intervals, threshold)`` returns
+    those below ``best - tol``) could hide a value lower than the best found, one
+    vectorized round per level, until none is left or ``cap`` points were added.
+    ``middle(a, b)`` splits an interval, ``evaluate(points)`` gives ``(values, data)``,
+    ``keep(interval)`` drops intervals that cannot be split (integers). Returns the new
+    points ``(x, value, data)``, the best value, the number of points added and the
+    number of intervals left uncertified."""
+    new, refined, uncertified = [], 0, 0
+    while intervals:
+        flagged = flag(intervals, float(best - tol))
+        if not flagged:
+            break
+        if refined + len(flagged) > cap:
+            uncertified = len(flagged)
+            break
+        mids = [middle(a, b) for a, b in flagged]
+        vm, em = evaluate(mids)
+        refined += len(flagged)
+        intervals = []
+        for (a, b), x, v, e in zip(flagged, mids, vm, em):
+            pt = (x, v, e)
+            new.append(pt)
+            best = min(best, v)
+            intervals += [iv for iv in ((a, pt), (pt, b)) if keep is None or keep(iv)]
+    return new, best, refined, uncertified
 
 
 def _values(traj, ts):
@@ -267,26 +285,15 @@ def _search_steps(traj, k_lo, k_hi, precision):
         tol = p.scalar(1e-3) * abs(L_T - best) + p.scalar(10.0) ** (-p.working_digits + 3)
         pts = {k: (k, v, e) for k, v, e in zip(grid, vals, env)}
         intervals = [(pts[a], pts[b]) for a, b in zip(grid[:-1], grid[1:]) if b - a > 1]
-        refined = uncertified = 0
-        while intervals and monotone:
-            thr = float(best - tol)
-            flagged = [iv for iv in intervals if _envelope(iv) < thr]
-            if not flagged:
-                break
-            if refined + len(flagged) > 4000:
-                uncertified = len(flagged)
-                break
-            mids = [(a[0] + b[0]) // 2 for a, b in flagged]
-            vm, em = _values(traj, mids)
-            refined += len(flagged)
-            intervals = []
-            for (a, b), km, v, e in zip(flagged, mids, vm, em):
-                pts[km] = (km, v, e)
-                best = min(best, v)
-                intervals += [iv for iv in ((a, pts[km]), (pts[km], b))
-                              if iv[1][0] - iv[0][0] > 1]
-        if not monotone:
-            uncertified = len(grid) - 1
+        if monotone:
+            new, best, refined, uncertified = _branch_and_bound(
+                intervals, best, tol,
+                lambda ivs, thr: [iv for iv in ivs if _envelope(iv) < thr],
+                lambda a, b: (a[0] + b[0]) // 2, lambda ks: _values(traj, ks),
+                keep=lambda iv: iv[1][0] - iv[0][0] > 1)
+            pts.update((x[0], x) for x in new)
+        else:
+            refined, uncertified = 0, len(grid) - 1
         keys = sorted(pts)
         i = int(np.argmin([float(pts[k][1]) for k in keys]))
         lo = keys[max(i - 1, 0)]

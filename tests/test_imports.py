@@ -133,3 +133,25 @@ def test_bound_runs_without_sympy():
                     "    assert M.main(['bound', '--teacher-risk', '0.01', '--digits', "
                     "'40']) == 0")
     _check(state)
+
+
+def test_every_source_file_compiles_without_warnings():
+    """Invalid escape sequences in docstrings (``"\\l"``) are a DeprecationWarning today
+    and a SyntaxError tomorrow: every file of the package, its tests, derivations,
+    docs scripts and benchmarks must compile with warnings as errors."""
+    import pathlib
+    import warnings
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    files = [f for d in ("w2s_theory", "tests", "derivations", "docs", "benchmarks")
+             for f in sorted((root / d).rglob("*.py"))]
+    assert len(files) > 50
+    bad = []
+    for f in files:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile(f.read_text(), str(f), "exec")
+            except (SyntaxError, DeprecationWarning, SyntaxWarning) as exc:
+                bad.append(f"{f.relative_to(root)}: {exc}")
+    assert not bad, bad

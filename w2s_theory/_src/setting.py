@@ -216,6 +216,79 @@ def _parse_steps(key, value) -> tuple:
     return parse_ints(key, value, minimum=0)
 
 
+#: the losses of gradient training: "half" is (1/2) E (f - y)^2 (the theory's own), "mse"
+#: is E (f - y)^2 (torch's MSELoss), whose gradient is twice as large
+LOSSES = ("half", "mse")
+
+
+def _parse_loss(key, value):
+    """``None`` for the default ``half`` (so that it is not written out), ``"mse"``."""
+    if isinstance(value, str) and value.strip().lower() in LOSSES:
+        v = value.strip().lower()
+        return None if v == "half" else v
+    raise InvalidArgument(key, f"unknown loss {value!r}; known: half ((1/2)(f - y)^2, the "
+                          "default) or mse ((f - y)^2, torch's MSELoss)")
+
+
+#: the laws of the initial output weights ``a_i`` (``f = m^-1/2 sum_i a_i phi_i``)
+INIT_LAWS = ("zero", "normal", "uniform", "torch")
+
+
+def _parse_init(key, value):
+    """The law of the initial top layer as its canonical string, ``None`` for zero.
+
+    ``zero`` (default); ``normal:S`` (``a_i = S N(0, 1)``; a bare number ``S`` means the
+    same); ``uniform:S`` (``a_i ~ U(-S, S)``); ``torch`` (``torch.nn.Linear``'s default
+    weights, ``U(-1/sqrt(m), 1/sqrt(m))`` with ``m`` the model's width, on features
+    already scaled by ``m^-1/2``). A scale of 0 is the zero initialization."""
+    if isinstance(value, (numbers.Real, Fraction, mpmath.mpf)) and \
+            not isinstance(value, bool):
+        law, scale = "normal", value
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("zero", "0", "none"):
+            return None
+        if text == "torch":
+            return "torch"
+        law, _, scale = text.partition(":")
+        law = law.strip()
+        if not _:
+            law, scale = "normal", text                 # a bare number
+            try:
+                float(scale)
+            except ValueError:
+                raise InvalidArgument(key, f"unknown initialization {value!r}; known: "
+                                      "zero, normal:SCALE (or a bare SCALE), "
+                                      "uniform:SCALE, torch") from None
+        if law not in ("normal", "uniform"):
+            raise InvalidArgument(key, f"unknown initialization {value!r}; known: zero, "
+                                  "normal:SCALE (or a bare SCALE), uniform:SCALE, torch")
+    else:
+        raise InvalidArgument(key, f"unknown initialization {value!r}; known: zero, "
+                              "normal:SCALE (or a bare SCALE), uniform:SCALE, torch")
+    try:
+        s = parse_number(key, scale.strip() if isinstance(scale, str) else scale)
+    except InvalidArgument:
+        raise InvalidArgument(key, f"the scale of {law} must be a real number >= 0, got "
+                              f"{scale!r}") from None
+    if s < 0:
+        raise InvalidArgument(key, f"the init scale must be >= 0, got {scale}")
+    if s == 0:
+        return None
+    text = s.decimal if isinstance(s, DecimalFloat) else str(s) if \
+        isinstance(s, (int, Fraction)) else repr(float(s))
+    return f"{law}:{text}"
+
+
+def _double(x):
+    """``2 x`` exactly (a decimal stays a decimal, inf stays inf)."""
+    if isinstance(x, DecimalFloat):
+        return DecimalFloat(str(Decimal(x.decimal) * 2))
+    if isinstance(x, float) and math.isinf(x):
+        return x
+    return 2 * x
+
+
 def _parse_samples(key, value):
     """A sample size: a positive integer, or ``inf``/``None`` for the population."""
     return parse_width(key, value, allow_inf=True)
@@ -287,6 +360,16 @@ PARAMS = {p.name: p for p in [
     Param("steps", _parse_steps,
           "comma-separated numbers of gradient-descent steps (with --lr)",
           metavar="K1,K2,..."),
+    Param("loss", _parse_loss,
+          "the training loss of both models: half ((1/2)(f - y)^2, the default, the "
+          "theory's own time) or mse ((f - y)^2, torch's MSELoss: its gradient is twice "
+          "as large, so time t and learning rate ETA are time 2t and rate 2 ETA of half)",
+          metavar="LOSS"),
+    Param("init", _parse_init,
+          "the initial top layer a_i of the models (f = m^-1/2 sum_i a_i phi_i): zero "
+          "(default), normal:SCALE (a_i = SCALE N(0,1); a bare SCALE means the same), "
+          "uniform:SCALE (a_i ~ U(-SCALE, SCALE)), or torch (nn.Linear's default, "
+          "U(-1/sqrt(m), 1/sqrt(m)) for width m); SCALE >= 0", metavar="LAW"),
     Param("samples", lambda k, v: _parse_samples(k, v),
           "the teacher's training samples n_T, a positive integer (default: the "
           "population); fitted on (1/n) sum_i (f(x_i) - y_i)^2 + RIDGE ||a||^2 "
@@ -466,6 +549,8 @@ class Setting:
     times: tuple | None = None
     lr: object = None
     steps: tuple | None = None
+    loss: str | None = None
+    init: str | None = None
     samples: int | None = None
     student_samples: int | None = None
     ridge: object = None
@@ -494,6 +579,7 @@ class Setting:
         self._check_widths()
         self._check_training()
         self._check_samples()
+        self._check_init()
         try:
             self.bound_target                                    # validates, cached
         except InvalidArgument as exc:
@@ -558,6 +644,66 @@ class Setting:
                 raise InvalidArgument(key, f"equals the width ({n}) with ridge 0: the "
                                       "interpolation threshold, where the ridgeless fit's "
                                       "risk is infinite; give a positive ridge")
+
+    def _check_init(self):
+        if self.init is not None and self.has_samples:
+            raise InvalidArgument("init", "a random initial top layer with finite samples "
+                                  "is not covered (its decay on the samples' kernel needs "
+                                  "a two-matrix equivalent): use the population setting "
+                                  "or init = zero")
+
+    @property
+    def loss_name(self) -> str:
+        """``"half"`` (the theory's loss, default) or ``"mse"``."""
+        return self.loss or "half"
+
+    def half_loss(self) -> "Setting":
+        r"""The same training written in the theory's own convention, the loss
+        :math:`\tfrac12(f - y)^2`: with ``loss = "mse"`` every gradient is twice as
+        large, so gradient flow for time ``t`` is the theory's time ``2t``, and gradient
+        descent with learning rate :math:`\eta` is the theory's rate :math:`2\eta` (the
+        same steps); a teacher's ``teacher_time`` likewise. Ridge penalties are defined
+        on the mean squared error either way (unchanged). This is the one place where the
+        loss is mapped: the engine and the simulators compute with the returned setting
+        and report times in the caller's units.
+
+        >>> Setting(dim=6, times=[1, 2.5], loss="mse").half_loss().times
+        (2, 5.0)
+        >>> Setting(dim=6, lr="0.1", steps=[10], loss="mse").half_loss().lr.decimal
+        '0.2'
+        """
+        if self.loss is None:
+            return self
+        changes = {"loss": None}
+        if self.times is not None:
+            changes["times"] = tuple(_double(t) for t in self.times)
+        if self.lr is not None:
+            changes["lr"] = _double(self.lr)
+        if self.teacher_time is not None:
+            changes["teacher_time"] = _double(self.teacher_time)
+        return dataclasses.replace(self, **changes)
+
+    def time_factor(self) -> int:
+        """Theory time per unit of the caller's time: 2 for ``mse``, else 1."""
+        return 2 if self.loss == "mse" else 1
+
+    def init_variance(self, width):
+        """The variance of one initial output weight :math:`a_i` of a model of width
+        ``width`` (``None``: infinitely wide), exact: ``SCALE^2`` (normal), ``SCALE^2/3``
+        (uniform), ``1/(3 width)`` (torch; 0 for an infinite width), 0 (zero).
+
+        >>> Setting(dim=6, init="torch").init_variance(100)
+        Fraction(1, 300)
+        >>> Setting(dim=6, init="uniform:0.3").init_variance(None)
+        Fraction(3, 100)
+        """
+        if self.init is None:
+            return 0
+        if self.init == "torch":
+            return 0 if width is None else Fraction(1, 3 * int(width))
+        law, _, scale = self.init.partition(":")
+        x = exact_fraction(parse_number("init", scale))
+        return x * x if law == "normal" else x * x / 3
 
     @property
     def has_samples(self) -> bool:

@@ -29,8 +29,8 @@ w2s risk --dim 10 --teacher-width 100 --student-width 400 --lr 5 --steps 200,200
 w2s risk --variances 1,0.5,0.25,0.125 --target linear:1,1,1,1 --teacher-width 2 --time 10"""
 
 
-_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "samples",
-         "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
+_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "loss", "init",
+         "samples", "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
 
 
 def add_arguments(parser):

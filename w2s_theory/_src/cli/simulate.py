@@ -38,8 +38,8 @@ w2s simulate --activation relu --dim 6 --teacher-width 20 --time 10,100 --method
     --n 500 --seeds 4"""
 
 
-_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "samples",
-         "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
+_KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "loss", "init",
+         "samples", "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

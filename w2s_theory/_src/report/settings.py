@@ -21,7 +21,7 @@ True
 >>> load_toml_text('teacher_widht = [10]', "s.toml")
 Traceback (most recent call last):
 ...
-w2s_theory._src.errors.InvalidArgument: s.toml: unknown key 'teacher_widht'; did you mean 'teacher_width'?
+w2s_theory._src.errors.InvalidArgument: s.toml: unknown key 'teacher_widht'; did you mean 'teacher_width' or 'teacher_time'?
 """
 
 from __future__ import annotations

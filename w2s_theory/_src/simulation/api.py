@@ -17,10 +17,11 @@ import warnings
 import numpy as np
 
 from ..errors import InvalidArgument, check_int, check_real
-from ..spectra import PowerLawSpectrum
+from ..spectra import FiniteSpectrum, LinearGaussianSpectrum, PowerLawSpectrum
 from ..targets import IrreducibleFloorWarning
 from ..theory.curve import setting_of
-from .exact import K_MAX, finite_student, fit_teacher, infinite_student
+from .exact import (K_MAX, draw_init, finite_student, fit_teacher, infinite_student,
+                    init_variance)
 from .families import default_truncation, make_family
 from .linalg import check_width_fits, gram_bytes, memory_budget
 from .results import SeedRun, SimulationResult, summarize
@@ -30,27 +31,39 @@ from .sampled import SampledOptions, sampled_seed
 __all__ = ["simulate", "exact_seed"]
 
 
-def exact_seed(work, teacher_width, student_width, times, rtol, lr, seed_seq):
+def exact_seed(work, teacher_width, student_width, times, rtol, lr, init, batch,
+               seed_seq):
     """One seed of the exact simulation (a picklable work item: ``work`` is the setting
     and the truncation, from which the worker builds the feature family; ``times`` are
-    step counts when ``lr`` is given)."""
+    step counts when ``lr`` is given; ``init`` the setting's initial top layer)."""
     return _exact_with_family(build_family(*work), teacher_width, student_width, times,
-                              rtol, lr, seed_seq)
+                              rtol, lr, init, batch, seed_seq)
 
 
-def _exact_with_family(family, teacher_width, student_width, times, rtol, lr, seed_seq):
+def _exact_with_family(family, teacher_width, student_width, times, rtol, lr, init, batch,
+                       seed_seq):
     rng_T, rng_S, _ = seed_streams(seed_seq)
     t0 = time.perf_counter()
     W_T = family.sample_weights(teacher_width, rng_T)
+    # the teacher, trained to convergence, is the projection whatever its initial top
+    # layer (exact.py): nothing is drawn for it
     fit = fit_teacher(family, W_T)
     t1 = time.perf_counter()
     bounds = None
     if student_width is None:
-        risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol, lr=lr)
+        # drawn after everything else of the seed: a zero init changes no other draw
+        risks, bounds, info = infinite_student(family, W_T, fit, times, rtol=rtol, lr=lr,
+                                               init_var=init_variance(init, None),
+                                               rng=rng_S, batch=batch)
         bounds = tuple(float(b) for b in bounds)
     else:
         W_S = family.sample_weights(student_width, rng_S)
-        risks, info = finite_student(family, W_T, fit, W_S, times, lr=lr)
+        # online SGD (batch): the init enters in expectation, nothing is drawn
+        a0 = None if init is None or batch is not None else \
+            draw_init(init, student_width, rng_S)
+        risks, info = finite_student(family, W_T, fit, W_S, times, lr=lr, a0=a0,
+                                     batch=batch,
+                                     init_var=init_variance(init, student_width))
     return SeedRun(teacher_risk=fit.teacher_risk,
                    student_risk=tuple(float(r) for r in risks),
                    teacher={"conditioning": fit.conditioning}, student=info, bound=bounds,
@@ -118,7 +131,7 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
              test_size=None, teacher_lr=None, stop_rtol=None, max_steps=None,
              student_lr=None,
              student_batch_size=None, blas_threads=1, optimal_stopping=True,
-             **keywords):
+             teacher_step=None, teacher_steps=None, **keywords):
     r"""Simulate teacher and student over ``seeds`` draws of the weights.
 
     Parameters
@@ -143,9 +156,16 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
         Relative accuracy of the infinite-width student's degree sums (exact method).
     teacher_lr, stop_rtol, max_steps, student_lr, batch_size, student_batch_size, test_size
         The practitioner's simulation: its relative step sizes (default: from the
-        kernel's top eigenvalue), stopping rule, batch sizes and held-out inputs. (The
-        setting's ``lr`` and ``steps`` are gradient descent of the student, simulated by
-        the exact method.)
+        kernel's top eigenvalue), stopping rule, batch sizes and held-out inputs. The
+        setting's ``lr`` and ``steps`` are gradient descent of the student: exact
+        (population gradient) in the exact method, SGD with that step on fresh batches
+        of ``student_batch_size`` in the sampled one; the setting's ``init`` starts both
+        models (:mod:`.exact`, :mod:`.sampled`).
+    teacher_step, teacher_steps
+        The sampled teacher's fixed schedule (the setting's loss convention, like
+        ``lr``): that SGD step for that many steps on batches of ``batch_size``,
+        instead of the stopping rule (the seed paper's teacher: ``lr = 0.1`` on the
+        loss without 1/2, 1,000 steps, batches of 1,024).
     optimal_stopping
         Passed to the theory (:func:`risk_curve`): ``False`` skips its search for the
         optimal stopping time (the theory's ``optimal_time`` is then ``None``).
@@ -170,14 +190,14 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
                                  blas_threads, optimal_stopping)
     if not setting.times and not setting.steps:
         raise InvalidArgument("times", "give at least one time")
+    # the loss without 1/2 is the theory's loss at times 2t or rate 2 lr
+    # (Setting.half_loss): the simulators run that; results are in the caller's times
+    run = setting.half_loss()
     # gradient descent: the simulators take step counts, results are at lr * steps
-    lr = None if setting.lr is None else float(setting.lr)
-    points = [float(k) for k in (setting.steps if lr is not None else setting.times)]
+    lr = None if run.lr is None else float(run.lr)
+    points = [float(k) for k in (run.steps if lr is not None else run.times)]
     ts = [float(t) for t in setting.training_times()]
-    if lr is not None and method == "sampled":
-        raise InvalidArgument("lr", "the sampled simulation trains by SGD with its own "
-                              "step size (student_lr): give times, or use the exact "
-                              "method for gradient descent with this learning rate")
+    run_ts = [float(t) for t in run.training_times()]
     seeds = check_int("seeds", seeds, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     if method not in ("exact", "sampled"):
@@ -195,6 +215,38 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
     opts = _sampled_options(batch_size=batch_size, test_size=test_size, lr=teacher_lr,
                             rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
                             student_batch_size=student_batch_size)
+    if method == "sampled":
+        # the practitioner's fixed schedule: SGD at the setting's rate (theory units)
+        opts["student_step"] = lr
+        opts["init"] = setting.init
+        if (teacher_step is None) != (teacher_steps is None):
+            raise InvalidArgument("teacher_steps" if teacher_steps is None else
+                                  "teacher_step", "teacher_step and teacher_steps go "
+                                  "together")
+        if teacher_step is not None:
+            opts["teacher_step"] = setting.time_factor() * float(check_real(
+                "teacher_step", teacher_step, minimum=0, strict_min=True))
+            opts["teacher_steps"] = check_int("teacher_steps", teacher_steps, minimum=1)
+    elif teacher_step is not None or teacher_steps is not None:
+        raise InvalidArgument("teacher_step", "a fixed teacher schedule goes with the "
+                              "sampled method (the exact teacher is the projection)")
+    # the exact method with a student batch size: online SGD's exact expectation
+    # (Gaussian features only: exact.sgd_excess)
+    sgd_batch = None
+    if method == "exact" and student_batch_size is not None:
+        sgd_batch = check_int("student_batch_size", student_batch_size, minimum=1)
+        if lr is None:
+            raise InvalidArgument("student_batch_size", "online SGD in the exact method "
+                                  "needs a learning rate and steps (lr, steps)")
+        if not isinstance(spectrum, (LinearGaussianSpectrum, FiniteSpectrum,
+                                     PowerLawSpectrum)):
+            raise InvalidArgument("student_batch_size", "the exact expectation of online "
+                                  "SGD needs Gaussian features (variances, eigenvalues or "
+                                  "power_law): activation features are not Gaussian, "
+                                  "their fourth moments do not close; use the sampled "
+                                  "method")
+        if any(math.isinf(k) for k in points):
+            raise InvalidArgument("steps", "online SGD needs finite step counts")
     _check_memory(method, M_T, M_S, n, opts)          # before anything is allocated
 
     theory, theory_note = _theory(setting, optimal_stopping)
@@ -218,17 +270,21 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
     t0 = time.perf_counter()
     if method == "exact":
         if shipped:
-            rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(points), rtol, lr),
+            rows = run_seeds(exact_seed, (work, M_T, M_S, tuple(points), rtol, lr,
+                                          setting.init, sgd_batch),
                              seeds, seed, w, progress, blas_threads, isolate=heavy)
         else:                       # user callables: in-process, same seed streams
             rows = run_seeds(_exact_with_family, (family, M_T, M_S, tuple(points), rtol,
-                                                  lr), seeds, seed, 1, progress,
+                                                  lr, setting.init, sgd_batch), seeds,
+                                                 seed, 1,
+                             progress,
                              blas_threads)
     else:
         if not shipped:
             raise InvalidArgument("activation", "the sampled method needs a registered "
                                   "activation or a picklable callable")
-        rows = run_seeds(sampled_seed, (work, M_T, M_S, tuple(ts), n, dict(opts)),
+        rows = run_seeds(sampled_seed, (work, M_T, M_S, tuple(points if lr is not None
+                                                              else run_ts), n, dict(opts)),
                          seeds, seed, w, progress, blas_threads, isolate=heavy)
     wall = time.perf_counter() - t0
     return _assemble(method, setting, family, ts, n, seeds, seed, rows, theory,

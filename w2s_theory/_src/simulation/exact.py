@@ -40,6 +40,22 @@ with :math:`z = V^T y`, :math:`q = V^T b_S` and
 
 The student's own ceiling (trained on :math:`f^*` to convergence) is
 :math:`\|f^*\|^2 - \sum_i q_i^2/\mu_i`.
+
+**A random initial top layer** (``init``, ``docs/paper.md``): the student starts from
+:math:`\theta(0) = a(0)/\sqrt{M_S}`, :math:`a(0)` drawn per seed from the setting's law
+(:func:`draw_init`). Gradient flow from there is still solved in the eigenbasis:
+:math:`\theta(t) = e^{-tG_S/M_S}\theta(0) + g(t)\,y`, so with :math:`\zeta = V^T
+\theta(0)` the coordinates are :math:`c_i = d_i(t)\zeta_i + g_i z_i`,
+:math:`d_i = e^{-t\mu_i/M_S}` (:math:`(1 - \eta\mu_i/M_S)^k` for descent), and
+:math:`L_S = \|f^*\|^2 + \sum_i(\mu_i c_i^2 - 2c_iq_i)`. The teacher, trained to
+convergence, is the projection whatever its start (the null space of its Gram carries no
+function), so its fit is unchanged. The infinite-width student's initial function is a
+Gaussian process with covariance :math:`v K` (:math:`v` the variance of one weight):
+Gaussian families draw it per coordinate, :math:`f_{0,i} = \sqrt{v\lambda_i}\,\xi`,
+and the risk gains :math:`d_i^2 f_{0,i}^2 + 2 d_i f_{0,i}(\alpha_i f_{T,i} - f^*_i)`;
+on the sphere its expected energy :math:`v\sum_k N_k\lambda_k d_k(t)^2` is added
+exactly (the cross term has mean zero), degrees beyond the cut bounded by
+:math:`v(\mathrm{tr}\,\Sigma - \sum_{k<K}N_k\lambda_k)`.
 """
 
 from __future__ import annotations
@@ -54,7 +70,7 @@ from .families import GaussianFamily, SphereFamily
 from .linalg import SymmetricEigen
 
 __all__ = ["TeacherFit", "fit_teacher", "infinite_student", "finite_student", "learned",
-           "K_MAX"]
+           "K_MAX", "draw_init", "init_variance", "sgd_excess"]
 
 _EPS = np.finfo(float).eps
 #: Largest number of degrees summed explicitly for the infinite-width student.
@@ -85,6 +101,49 @@ def fit_teacher(family, W) -> TeacherFit:
     energy = float(np.sum(coords[keep] * w[keep]))
     E = family.target_energy
     return TeacherFit(a, E - energy, energy, E, eig.conditioning())
+
+
+# --------------------------------------------------------------------------------------
+# The initial top layer
+
+
+def _init_law(init):
+    """``(law, scale)`` of a setting's ``init`` string (``None``: zero)."""
+    if init is None:
+        return None, 0.0
+    if init == "torch":
+        return "torch", None
+    law, _, scale = init.partition(":")
+    return law, float(scale)
+
+
+def init_variance(init, m):
+    """The variance of one initial output weight for width ``m`` (``None``: infinite)."""
+    law, scale = _init_law(init)
+    if law is None:
+        return 0.0
+    if law == "torch":
+        return 0.0 if m is None else 1.0 / (3 * m)
+    return scale * scale if law == "normal" else scale * scale / 3
+
+
+def draw_init(init, m, rng):
+    """Initial output weights :math:`a(0)` of a width-``m`` model, drawn from the law of
+    ``init`` (``normal:S``: ``S N(0,1)``; ``uniform:S``: ``U(-S, S)``; ``torch``:
+    ``U(-1/sqrt(m), 1/sqrt(m)))``; ``None`` (zero) draws nothing and returns zeros."""
+    law, scale = _init_law(init)
+    if law is None:
+        return np.zeros(m)
+    if law == "normal":
+        return scale * rng.standard_normal(m)
+    bound = scale if law == "uniform" else 1.0 / math.sqrt(m)
+    return rng.uniform(-bound, bound, m)
+
+
+def _decay(points, s, lr=None):
+    r""":math:`e^{-ts}` (flow) or :math:`(1 - \eta s)^k` (descent), 0 at an infinite
+    time where ``s > 0`` (1 where ``s = 0``): ``1 - learned``."""
+    return 1.0 - learned(points, s, lr)
 
 
 # --------------------------------------------------------------------------------------
@@ -120,10 +179,12 @@ def _block_risks(times, lam, E, X, B, lr=None):
 
 
 def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MAX,
-                     lr=None):
+                     lr=None, init_var=0.0, rng=None, batch=None):
     """``(risks, bounds, info)``: the infinite-width student's risk at each time (or,
     with ``lr``, after each number of gradient-descent steps), a rigorous bound on the
-    omitted degrees, and diagnostics."""
+    omitted degrees, and diagnostics. ``init_var > 0``: the student starts from a
+    Gaussian process of covariance ``init_var K`` (drawn with ``rng`` for Gaussian
+    families; its expected energy on the sphere, see the module docstring)."""
     times = [float(t) for t in times]
     if isinstance(family, GaussianFamily):
         s = family.coordinate_sums(W, fit.a)
@@ -132,13 +193,33 @@ def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MA
         X = np.sqrt(lam) * s * family.alpha
         B = family.alpha ** 2
         risks = _block_risks(times, lam, E, X, B, lr) + family.omitted_target_energy
+        if batch is not None:
+            # the kernel's features are the coordinates: c = lambda, and the teacher's
+            # labels lie in their span (sigma^2 = 0); the init enters in expectation
+            risks = risks + sgd_excess(lam, E, init_var * lam, 0.0, lr, batch, times)
+        elif init_var > 0:
+            f0 = np.sqrt(init_var * lam) * rng.standard_normal(len(lam))
+            d = _decay(times, lam, lr)
+            al = learned(times, lam, lr)
+            fT, fs = np.sqrt(lam) * s, family.alpha
+            risks = risks + np.sum(d * d * f0 * f0 + 2 * d * f0 * (al * fT - fs), axis=1)
         risks = np.where(np.isinf(times), fit.teacher_risk, risks)
         resid = fit.energy - float(E.sum())
         return risks, np.zeros(len(times)), {"degrees": int(family.D),
                                             "energy_residual": resid}
     if not isinstance(family, SphereFamily):                       # pragma: no cover
         raise TypeError(family)
-    return _sphere_student(family, W, fit, times, rtol, k_max, lr)
+    risks, bounds, info = _sphere_student(family, W, fit, times, rtol, k_max, lr)
+    if init_var > 0:
+        tab = family.degree_table(info["degrees"])
+        d = _decay(times, tab["lam"], lr)
+        head = np.sum(d * d * tab["energy_weight"], axis=1)
+        trace = float(family.gram(W[:1])[0, 0])              # E phi^2 = tr Sigma
+        rest = max(trace - float(np.sum(tab["energy_weight"])), 0.0)
+        fin = np.isfinite(times)
+        risks = risks + init_var * np.where(fin, head, 0.0)
+        bounds = bounds + init_var * np.where(fin, rest, 0.0)
+    return risks, bounds, info
 
 
 def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None):
@@ -181,10 +262,50 @@ def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None):
 # Finite-width student
 
 
-def finite_student(family, W_T, fit: TeacherFit, W_S, times, lr=None):
+def sgd_excess(c, mean0, var0, sigma2, lr, batch, steps):
+    r"""The exact expected excess risk of online SGD over gradient descent from zero,
+    :math:`\sum_i q_i(k)` at the step counts ``steps``, for linear regression on
+    **Gaussian** features (``docs/paper.md``, ``derivations/practitioner_conventions.py``
+    section 4).
+
+    In the eigenbasis of the features' covariance (eigenvalues ``c``), with
+    :math:`\mu_i(k) = (1 - \eta c_i)^{2k}\mu_i(0)` the mean residual's energy
+    (``mean0``: the zero-init start's, :math:`c_i a^{*2}_i`), :math:`q_i` the variance's
+    energy (``var0``: the random initial layer's, :math:`v c_i`), ``sigma2`` the labels'
+    part no feature explains, and fresh batches of ``batch`` inputs,
+
+    .. math:: q_i(k+1) = (1-\eta c_i)^2 q_i(k) + \frac{\eta^2 c_i^2}{B}
+              \big(q_i(k) + \mu_i(k) + L_k\big),\qquad
+              L_k = \sum_j \big(q_j(k) + \mu_j(k)\big) + \sigma^2,
+
+    exact because :math:`E[uu^\top V uu^\top] = 2CVC + \mathrm{tr}(CV)\,C` for
+    Gaussian ``u`` (a discrete Volterra equation for the training loss :math:`L_k`).
+    """
+    c = np.asarray(c, dtype=float)
+    q = np.array(var0, dtype=float)
+    mu = np.array(mean0, dtype=float)
+    d2 = (1 - lr * c) ** 2
+    g = lr * lr * c * c / batch
+    want = sorted({int(k) for k in steps})
+    out, j = {}, 0
+    for k in want:
+        while j < k:
+            L = q.sum() + mu.sum() + sigma2
+            q = d2 * q + g * (q + mu + L)
+            mu = d2 * mu
+            j += 1
+        out[k] = float(q.sum())
+    return np.array([out[int(k)] for k in steps])
+
+
+def finite_student(family, W_T, fit: TeacherFit, W_S, times, lr=None, a0=None,
+                   batch=None, init_var=0.0):
     """``(risks, info)`` of the width-``M_S`` student trained on the teacher, exactly:
     by gradient flow for the ``times``, or (``lr``) by gradient descent for the step
-    counts ``times``."""
+    counts ``times``; ``a0``: its initial output weights (default zero). ``batch``
+    (Gaussian families, with ``lr``): the exact expectation of online SGD with fresh
+    batches of that size, over the batches and over an initial layer of variance
+    ``init_var`` per weight (:func:`sgd_excess`)."""
     M_S = len(W_S)
     t0 = time.perf_counter()
     y = family.gram_times(W_S, W_T, fit.a)
@@ -200,6 +321,9 @@ def finite_student(family, W_T, fit: TeacherFit, W_S, times, lr=None):
     keep = eig.kept()
     risks = []
     E = fit.target_energy
+    zeta = None
+    if a0 is not None and np.any(a0 != 0):
+        zeta = eig.coordinates(np.asarray(a0, dtype=float) / math.sqrt(M_S))
     for t in times:
         t = float(t)
         if math.isinf(t):
@@ -212,8 +336,20 @@ def finite_student(family, W_T, fit: TeacherFit, W_S, times, lr=None):
             h = learned([t], mu / M_S, lr)[0]
             with np.errstate(invalid="ignore", divide="ignore"):
                 g = np.where(mu > 0, h / np.where(mu > 0, mu, 1.0), lr * t / M_S)
-        risks.append(E + float(np.sum(mu * g * g * z * z - 2 * g * z * qv)))
+        if zeta is None:
+            risks.append(E + float(np.sum(mu * g * g * z * z - 2 * g * z * qv)))
+        else:
+            c = _decay([t], mu / M_S, lr)[0] * zeta + g * z
+            risks.append(E + float(np.sum(mu * c * c - 2 * c * qv)))
     inv = np.where(keep, 1.0 / np.where(keep, mu, 1.0), 0.0)
+    if batch is not None:
+        # u = phi / sqrt(M_S): covariance G_S / M_S, eigenvalues mu / M_S; the best
+        # predictor's coordinates a*_i = sqrt(M_S) z_i / mu_i
+        c = mu / M_S
+        mean0 = z * z * inv
+        sigma2 = max(fit.energy - float(np.sum(mean0)), 0.0)
+        risks = list(np.array(risks) + sgd_excess(c, mean0, init_var * c, sigma2, lr,
+                                                   batch, times))
     ceiling = E - float(np.sum(qv * qv * inv))
     info = {"ceiling_risk": ceiling, "conditioning": eig.conditioning(),
             "seconds_gram": t1 - t0, "seconds_eigen": t2 - t1,

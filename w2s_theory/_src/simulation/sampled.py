@@ -28,6 +28,16 @@ What an experimenter would run to check the theory, with nothing integrated exac
    the teacher, in shuffled mini-batches (epochs); the teacher is still trained on fresh
    batches. This is outside the theory: it shows where the theory stops.
 
+**A practitioner's fixed schedule** (the setting's ``lr`` and ``steps``, ``init``, the
+options ``teacher_step``/``teacher_steps``): the student runs SGD with exactly the step
+``lr`` (in the theory's units, the loss with 1/2: ``Setting.half_loss`` has doubled a
+``loss = "mse"`` rate) for the given step counts on fresh batches of
+``student_batch_size``; the teacher, with ``teacher_step``, runs that step for
+``teacher_steps`` steps instead of the stopping rule; both start from initial output
+weights drawn from ``init`` (:func:`.exact.draw_init`; the infinite-width student of a
+Gaussian family from the Gaussian process of covariance ``v K`` on its coordinates;
+refused on the sphere, whose kernel student keeps input centres).
+
 Step size: :math:`\eta = \mathrm{lr}/(\hat\lambda_{max} + \hat\tau/B)`, with
 :math:`\hat\lambda_{max}` the top eigenvalue of :math:`\Phi_P^T\Phi_P/(Pm)` on a pilot
 batch of ``P = 2048`` inputs (power iteration) and :math:`\hat\tau = \mathrm{mean}
@@ -48,6 +58,7 @@ import math
 
 import numpy as np
 
+from .exact import draw_init, init_variance
 from .results import SeedRun
 from .runner import build_family, seed_streams
 
@@ -62,7 +73,8 @@ class SampledOptions(dict):
 
     DEFAULTS = {"batch_size": 256, "test_size": 4096, "lr": 0.5, "rtol": 0.01,
                 "first_window": 50, "max_steps": 200_000, "max_centres": 1 << 17,
-                "student_lr": 0.02, "student_batch_size": 32}
+                "student_lr": 0.02, "student_batch_size": 32, "student_step": None,
+                "teacher_step": None, "teacher_steps": None, "init": None}
 
     def __init__(self, **kw):
         super().__init__(self.DEFAULTS)
@@ -154,13 +166,27 @@ def _time_steps(times, eta):
 # Teacher
 
 
-def train_teacher(family, W, rng, opts):
-    """``(theta, info)``: mini-batch SGD on fresh batches until the loss stops improving."""
+def train_teacher(family, W, rng, opts, theta0=None):
+    """``(theta, info)``: mini-batch SGD on fresh batches until the loss stops improving
+    (or, with ``opts["teacher_step"]``, that step for ``opts["teacher_steps"]`` steps),
+    from ``theta0`` (default zero)."""
     m = len(W)
     B = int(opts["batch_size"])
+    theta = np.zeros(m) if theta0 is None else np.array(theta0, dtype=float)
+    if opts.get("teacher_step") is not None:
+        eta, n_steps = float(opts["teacher_step"]), int(opts["teacher_steps"])
+        stream = _Stream(family, rng, B, [W])
+        losses = np.empty(max(n_steps, 1))
+        for j in range(n_steps):
+            _, (F,), y = stream.next()
+            r = F @ theta - y
+            losses[j] = r @ r / B
+            theta -= (eta / (m * B)) * (F.T @ r)
+        return theta, {"steps": n_steps, "time": n_steps * eta, "step_size": eta,
+                       "converged": True, "final_loss": float(losses[-1]),
+                       "min_loss": float(losses[:max(n_steps, 1)].min())}
     pilot = family.features(family.sample_inputs(_PILOT, rng), W)
     eta, lam, tau = step_size(pilot, m, B, opts["lr"])
-    theta = np.zeros(m)
     stream = _Stream(family, rng, B, [W])
     window, steps, prev = int(opts["first_window"]), 0, None
     converged, history = False, []
@@ -189,24 +215,41 @@ def train_teacher(family, W, rng, opts):
 # Students
 
 
-def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample):
+def _plan(times, eta, opts):
+    """The student's schedule: ``_time_steps`` for times, or (``student_step``) the step
+    counts ``times`` at that fixed step."""
+    if opts.get("student_step") is None:
+        return _time_steps(times, eta)
+    h, out, now = float(opts["student_step"]), [], 0
+    for k in times:
+        out.append((k, int(k) - now, h))
+        now = int(k)
+    return out
+
+
+def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample,
+                    theta0=None):
     """Explicit features; fresh batches (``sample is None``) or a fixed sample."""
     m = len(W_S)
     B = int(opts["student_batch_size"])
-    if sample is None:
-        pilot = family.features(family.sample_inputs(_PILOT, rng), W_S)
-    else:
+    fixed = opts.get("student_step") is not None
+    Fn = None
+    if sample is not None:
         Xn, yn = sample
         Fn = family.features(Xn, W_S)
-        pilot = Fn
         B = min(B, len(Xn))
-    eta, _, _ = step_size(pilot, m, B, opts["student_lr"])
+    if fixed:
+        eta = float(opts["student_step"])
+    else:
+        pilot = family.features(family.sample_inputs(_PILOT, rng), W_S) if \
+            sample is None else Fn
+        eta, _, _ = step_size(pilot, m, B, opts["student_lr"])
     F_test = family.features(X_test, W_S)
-    theta = np.zeros(m)
+    theta = np.zeros(m) if theta0 is None else np.array(theta0, dtype=float)
     stream = _Stream(family, rng, B, [W_S]) if sample is None else None
     epochs = _Epochs(len(Xn), B, rng) if sample is not None else None
     risks = []
-    for t, k, h in _time_steps(times, eta):
+    for t, k, h in _plan(times, eta, opts):
         for _ in range(k):
             if sample is None:
                 X, (F,), _ = stream.next()
@@ -220,9 +263,18 @@ def _finite_student(family, W_S, label, X_test, y_test, times, rng, opts, sample
     return risks, {"step_size": eta}
 
 
-def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
+def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample,
+                    init_var=0.0):
     """Infinite width through the kernel (functional SGD), see the module docstring."""
     B = int(opts["student_batch_size"])
+    psi = getattr(family, "lam", None)
+    if init_var > 0 and psi is None:
+        from ..errors import InvalidArgument
+
+        raise InvalidArgument("init", "the sampled infinite-width student on the sphere "
+                              "keeps its inputs as kernel centres and starts from zero: "
+                              "give a finite student width for a random initial top "
+                              "layer, or use the exact method")
     if sample is None:
         pilot = family.sample_inputs(_PILOT, rng)
     else:
@@ -237,8 +289,9 @@ def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
         v = w / np.linalg.norm(w)
     tau = float(np.mean(np.diag(Kp))) * len(pilot)
     eta = opts["student_lr"] / (lam + tau / B)
-    psi = getattr(family, "lam", None)
-    plan = _time_steps(times, eta)
+    if opts.get("student_step") is not None:
+        eta = float(opts["student_step"])
+    plan = _plan(times, eta, opts)
     total_steps = sum(k for _, k, _ in plan)
     if psi is None and sample is None and total_steps * B > opts["max_centres"]:
         from ..errors import InvalidArgument
@@ -251,6 +304,8 @@ def _kernel_student(family, label, X_test, y_test, times, rng, opts, sample):
     risks = []
     if psi is not None:                    # finite-rank kernel: act on the coordinates
         v = np.zeros(family.D)
+        if init_var > 0:                   # f_0 ~ GP(0, v K) on the coordinates
+            v = np.sqrt(init_var * psi) * rng.standard_normal(family.D)
         epochs = _Epochs(len(Xn), B, rng) if sample is not None else None
         for t, k, h in plan:
             for _ in range(k):
@@ -316,9 +371,16 @@ def sampled_seed(work, teacher_width, student_width, times, n, opts, seed_seq):
     rng_T, rng_S, rng_X = seed_streams(seed_seq)
     W_T = family.sample_weights(teacher_width, rng_T)
     W_S = None if student_width is None else family.sample_weights(student_width, rng_S)
+    init = opts.get("init")
+    # initial top layers (theta = a / sqrt(m)); nothing is drawn for a zero init
+    theta0_T = theta0_S = None
+    if init is not None:
+        theta0_T = draw_init(init, teacher_width, rng_T) / math.sqrt(teacher_width)
+        if W_S is not None:
+            theta0_S = draw_init(init, student_width, rng_S) / math.sqrt(student_width)
     X_test = family.sample_inputs(int(opts["test_size"]), rng_X)
     y_test = family.target_values(X_test)
-    theta_T, tinfo = train_teacher(family, W_T, rng_X, opts)
+    theta_T, tinfo = train_teacher(family, W_T, rng_X, opts, theta0_T)
 
     def label(X):
         return family.features(X, W_T) @ theta_T
@@ -332,10 +394,10 @@ def sampled_seed(work, teacher_width, student_width, times, n, opts, seed_seq):
         sample = (Xn, label(Xn))
     if W_S is None:
         risks, sinfo = _kernel_student(family, label, X_test, y_test, times, rng_S, opts,
-                                       sample)
+                                       sample, init_variance(init, None))
     else:
         risks, sinfo = _finite_student(family, W_S, label, X_test, y_test, times, rng_S,
-                                       opts, sample)
+                                       opts, sample, theta0_S)
     back = np.empty(len(order), dtype=int)
     back[order] = np.arange(len(order))            # results in the caller's order
     risks = [risks[i] for i in back]

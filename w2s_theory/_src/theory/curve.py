@@ -245,6 +245,14 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     """
     setting = setting_of(setting, spectrum=spectrum, target=target,
                          teacher_width=teacher_width, times=times, **keywords)
+    if setting.loss is not None:
+        # the loss without 1/2: the same computation at times 2t or rate 2 lr
+        # (Setting.half_loss), reported in the caller's units
+        f = setting.time_factor()
+        rng = None if search_range is None else tuple(f * float(x) for x in search_range)
+        curve = risk_curve(setting.half_loss(), optimal_stopping=optimal_stopping,
+                           search_range=rng)
+        return _in_caller_units(curve, setting)
     if setting.has_samples:                   # finite samples: docs/finite_samples.md
         from .samples import sample_risk_curve
         return sample_risk_curve(setting, optimal_stopping, search_range)
@@ -271,7 +279,8 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
         t_lo_f, t_hi_f = (float(x) for x in search_range)
     t_max = max(finite_ts + [t_hi_f]) if optimal_stopping else (max(finite_ts) if finite_ts
                                                                 else None)
-    if (M_S is not None or descent) and t_max is not None:
+    has_init = setting.init_variance(M_S) != 0
+    if (M_S is not None or descent or has_init) and t_max is not None:
         t_max = 2 * t_max                      # the general path needs e(2t) as well
     if M_S is not None:
         student = (M_S, _log_nu_student(table, M_S))
@@ -283,7 +292,10 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
                                       log_nu_guess=log_nu, start=table.K, student=student)
     teacher = teacher_sums(table, log_nu, M)
     kernel = student_kernel(table, M_S)
-    traj = Trajectory(table, teacher, kernel, lr)
+    with precision.context():
+        # the student's initial top layer (its variance per output weight; 0: from zero)
+        init = precision.scalar(setting.init_variance(M_S))
+    traj = Trajectory(table, teacher, kernel, lr, init)
     with precision.context():
         t_lo, t_hi = precision.scalar(t_lo_f), precision.scalar(t_hi_f)
         if descent:
@@ -338,6 +350,44 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
         optimal_student_risk=l_star, win_intervals=tuple(wins), lower_bound=lb,
         gain_upper_bound=gub, pgr_upper_bound=pub, optimal_gain=g_star,
         optimal_pgr=pgr_star, error_bound=errb, diagnostics=diag)
+
+
+def _in_caller_units(curve: RiskCurve, setting: Setting) -> RiskCurve:
+    """A curve computed for :meth:`Setting.half_loss` with its times (and learning rate)
+    divided by :meth:`Setting.time_factor` (exact: a power of two), and the caller's
+    setting; step counts, penalties and risks are unchanged."""
+    f = setting.time_factor()
+    if f == 1:
+        return curve.replace(setting=setting)
+    p = setting.precision
+    ridge_mode = bool(curve.student_ridges)
+
+    def back(t):
+        if t is None:
+            return None
+        with p.context():
+            return t / f
+
+    diag = dict(curve.diagnostics)
+    descent = curve.lr is not None
+    if not descent and not ridge_mode:
+        for key in ("search_range", "win_points"):
+            if key in diag:
+                diag[key] = [[x / f for x in v] if isinstance(v, list) else v / f
+                             for v in diag[key]]
+        if diag.get("optimal_point") is not None:
+            diag["optimal_point"] = diag["optimal_point"] / f
+    samples = None
+    if curve.samples is not None:
+        samples = dict(curve.samples)
+        if samples.get("teacher_time") is not None:
+            samples["teacher_time"] = back(samples["teacher_time"])
+    return curve.replace(
+        setting=setting, lr=back(curve.lr), times=tuple(back(t) for t in curve.times),
+        optimal_time=back(curve.optimal_time),
+        win_intervals=curve.win_intervals if ridge_mode else
+        tuple((back(a), back(b)) for a, b in curve.win_intervals),
+        diagnostics=diag, samples=samples)
 
 
 def _log_nu_student(table, M_S):

@@ -305,7 +305,7 @@ def _root(traj, t_f, target, p):
 
 
 def _table(spectrum, bt, m_T, m_S, t_max, p, ridge=False):
-    """The spectral table of a finite-sample computation: the cut ``K`` with
+    r"""The spectral table of a finite-sample computation: the cut ``K`` with
     :math:`\bar\lambda \le \rho\min(\nu_0^T, \nu_0^S)` (the series of
     :mod:`.sample_equation` are geometric in :math:`\bar\lambda/|\nu|`, and every node
     of a model with ``min(M, n)`` finite has :math:`|\nu| \gtrsim \nu_0`), and for a

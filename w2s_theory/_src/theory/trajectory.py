@@ -55,6 +55,26 @@ from .teacher import TeacherSolution, _x
 __all__ = ["Trajectory"]
 
 
+class _ZeroSubtracted(WeightedSum):
+    r""":math:`\sum_b N_b\,(e(\lambda_b) - e(0))` for weights ``w_b = N_b lambda_b``
+    (and the spectral tail): the column of :class:`WeightedSum` times
+    :math:`-1/(aK_j)` (:meth:`Trajectory._init_weights`)."""
+
+    def column(self, fam, win):
+        G = super().column(fam, win)
+        if self.p.is_float:
+            return G * (-math.exp(-float(win.log_a)) / win.K)[:, None]
+        from .highprec import HP
+        sc = HP.real(self.p.exp(-win.log_a))
+        return [[-(sc * row[0]) / K] for row, K in zip(G, win.K)]
+
+    def columns(self, fam, wins):
+        G = super().columns(fam, wins)
+        K = np.stack([win.K for win in wins])
+        la = np.array([float(win.log_a) for win in wins])
+        return G * (-np.exp(-la)[:, None] / K)[:, :, None]
+
+
 class Trajectory:
     """:math:`L_S` along the training of one student on one teacher (module docstring).
 
@@ -63,14 +83,20 @@ class Trajectory:
     """
 
     def __init__(self, table: SpectralTable, teacher: TeacherSolution,
-                 kernel: StudentKernel, lr=None):
+                 kernel: StudentKernel, lr=None, init=0):
         self.table, self.teacher, self.kernel, self.lr = table, teacher, kernel, lr
         self.p = table.precision
-        #: the infinite-width student under gradient flow: the closed form of .student
-        self.closed_form = kernel.is_infinite and lr is None
+        #: the variance of one initial output weight of the student (0: from zero)
+        self.init = init
+        self.has_init = float(init) > 0
+        #: the infinite-width student under gradient flow from zero: the closed form of
+        #: .student
+        self.closed_form = kernel.is_infinite and lr is None and not self.has_init
         self.descent = lr is not None
         if not self.closed_form:
             self._weights()
+            if self.has_init:
+                self._init_weights()
 
     # -- the four weighted sums ------------------------------------------------------
     def _weights(self):
@@ -110,6 +136,94 @@ class Trajectory:
             if has_b:
                 s2B = s2B + p.exp(tt.log_mass) * (s_ser * s_ser).pair(tt.ratios)
             self.const = teacher.floor + s2B + teacher.sum_F
+
+    def _init_weights(self):
+        r"""The initial top layer's energy (``derivations/practitioner_conventions.py``):
+        :math:`J = v\,E\,\mathrm{tr}(K_S\,g(K_S)^2)`, :math:`g = e^{-tK_S}` or
+        :math:`(1-\eta K_S)^k`, :math:`v` the variance of one initial output weight.
+
+        * infinite width: :math:`v\sum_k N_k\lambda_k\,e(2t;\lambda_k)` (weights
+          :math:`N\lambda`, the spectral tail as the table writes it);
+        * finite width, gradient flow: :math:`-\tfrac v2\sum_k N_k\,\tfrac{d}{dt}
+          e_k(2t)`;
+        * finite width, gradient descent: :math:`\tfrac v\eta\sum_k N_k\,(e_k(2k) -
+          e_k(2k+1))`.
+
+        The finite-width sums weigh each block by :math:`N_k`, which is not summable on
+        the sphere; they are evaluated as :math:`\sum_k N_k(e_k - e_0)` (``e_0``, the
+        value at :math:`\lambda = 0`, is 1 or its derivative 0, so nothing changes
+        mathematically), whose column :math:`\sum_b N_b(1/(\ell_b+K_j) - 1/K_j) =
+        -(aK_j)^{-1}\sum_b N_b\lambda_b/(\ell_b+K_j)` has the summable weights
+        :math:`N_b\lambda_b` (:class:`_ZeroSubtracted`)."""
+        p, table = self.p, self.table
+        with p.context():
+            idx = np.flatnonzero(table.positive)
+            v = p.scalar(self.init)
+            w = p.exp(table.log_mult[idx] + table.log_lam[idx]) * v
+            st = table.spec_tail
+            tail = None
+            trace = p.sum(w)
+            if table.has_tail:
+                tail = (st.log_mass + p.log(v), PowerSeries.constant(p.scalar(1), table.Q),
+                        st.ratios)
+                trace = trace + p.exp(st.log_mass) * v
+            #: v tr(Sigma): the energy at t = 0 (E tr K_S = tr Sigma, exactly)
+            self.init_trace = trace
+            ll = table.log_lam[idx]
+            if self.kernel.is_infinite:
+                self.init_sums = [(WeightedSum(p, ll, w, tail), 2, 0, p.scalar(1), False)]
+            elif not self.descent:
+                self.init_sums = [(_ZeroSubtracted(p, ll, w, tail), 2, 1, p.scalar(-0.5),
+                                   False)]
+            else:
+                ws = _ZeroSubtracted(p, ll, w, tail)
+                lr = p.scalar(self.lr)
+                # (ws, multiple, derivative, coefficient, at 2k + 1 steps)
+                self.init_sums = [(ws, 2, 0, 1 / lr, False), (ws, 1, 0, -1 / lr, True)]
+
+    def _init_term(self, ev, points, derivatives):
+        """``(values, error, d1, d2)`` of the init energy at ``points`` (module
+        docstring of :meth:`_init_weights`)."""
+        p = self.p
+        n = len(ev.times)
+        vals = p.zeros(n) if p.is_float else np.full(n, mpmath.mpf(0), dtype=object)
+        d1, d2 = vals.copy(), vals.copy()
+        err = np.zeros(n)
+        for ws, m, r, coef, shifted in self.init_sums:
+            e = ev
+            if shifted:
+                e = self._evolution([2 * k + 1 if math.isfinite(float(k)) else k
+                                     for k in points])
+            [(v, _)] = e.sums([(ws, m, r)], errors=False)
+            vals = vals + coef * v
+            # error: the rule's uniform bound per unit weight; a block's column is that
+            # of e_k - e_0, at most |l/((l + K) K)| <= 1/|K| per unit weight N_k lambda_k /
+            # a, with |K_j| >= 1 and a = c/(m t): weight sum times m t / c
+            T = np.array([float(t) * m * (float(self.lr) if self.descent else 1.0)
+                          for t in e.times])
+            T = np.where(np.isfinite(T), T, 0.0)
+            scale = np.maximum(1.0, T / float(self.kernel.plan.c)) if \
+                isinstance(ws, _ZeroSubtracted) else 1.0
+            eb = e.error(m, r) * ws.wsum * scale
+            if ws.tail is not None:
+                eb = eb + e.tail_error(m, r) * ws.tail_size * scale
+            err = err + abs(float(coef)) * eb
+            if derivatives:
+                if self.kernel.is_infinite:
+                    res = e.sums([(ws, m, r + 1), (ws, m, r + 2)], errors=False)
+                else:
+                    # the third derivative of e(2t) (finite flow): past the interface's
+                    # check, which guards error bounds that are not asked for here
+                    res = e._sums([(ws, m, r + 1), (ws, m, r + 2)], errors=False)
+                d1 = d1 + coef * res[0][0]
+                d2 = d2 + coef * res[1][0]
+        with p.context():
+            vals[ev.zero] = self.init_trace
+            vals[ev.inf] = 0
+            d1[ev.inf] = 0
+            d2[ev.inf] = 0
+        err[ev.zero | ev.inf] = 0.0
+        return vals, err, d1, d2
 
     def _evolution(self, points):
         if self.descent:
@@ -161,6 +275,15 @@ class Trajectory:
                         D += vf
                     else:
                         I += vf
+            if self.has_init:
+                # non-increasing in t (a mixture of decaying exponentials with
+                # non-negative weights): part of D
+                J, Je, J1, J2 = self._init_term(ev, points, derivatives)
+                vals = vals + J
+                err = err + Je
+                D += np.array([float(x) for x in J])
+                if derivatives:
+                    d1, d2 = d1 + J1, d2 + J2
             out = {"values": vals, "error": err, "D": D, "I": I,
                    "const": float(self.const)}
             if derivatives:

@@ -421,7 +421,12 @@ def _bounds(points, L_T, energy, ceiling, edge, lr, precision):
     conv = (lambda v: float(v)) if precision.is_float else (lambda v: mpmath.mpf(v))
     with precision.context():
         lt, en = conv(L_T), conv(energy)
-        lb = []
+        if precision.is_float and points:
+            # one vectorized evaluation (the same float64 operations, elementwise)
+            lb = _float_lower_bounds(points, lt, en, edge, lr, precision)
+            points = ()
+        else:
+            lb = []
         for t in points:
             if lr is not None:
                 base = 1 - lr * edge
@@ -437,3 +442,22 @@ def _bounds(points, L_T, energy, ceiling, edge, lr, precision):
         pub = B.pgr_upper_bound(lt, en, 1, ceiling_risk=conv(ceiling),
                                 precision=precision) if ceiling < L_T else None
     return tuple(lb), gub, pub
+
+
+def _float_lower_bounds(points, lt, en, edge, lr, precision):
+    """:func:`_bounds`'s lower bounds at every point in one float64 call (``None`` where
+    a descent's filter overshoots)."""
+    from .. import bounds as B
+
+    pts = np.array([float(t) for t in points])
+    if lr is None:
+        alpha = B.alpha_from_time(pts, float(edge))
+    else:
+        base = 1 - lr * edge
+        if base < 0:
+            return [None] * len(pts)
+        fin = np.isfinite(pts)
+        alpha = np.ones(len(pts))
+        alpha[fin] = [1 - base ** int(k) for k in pts[fin]]
+    lower = B.student_lower_bound(lt, en, alpha, precision=precision)
+    return [float(v) for v in np.atleast_1d(lower)]

@@ -370,6 +370,12 @@ PARAMS = {p.name: p for p in [
           "(default), normal:SCALE (a_i = SCALE N(0,1); a bare SCALE means the same), "
           "uniform:SCALE (a_i ~ U(-SCALE, SCALE)), or torch (nn.Linear's default, "
           "U(-1/sqrt(m), 1/sqrt(m)) for width m); SCALE >= 0", metavar="LAW"),
+    Param("batch", lambda k, v: parse_width(k, v, allow_inf=True),
+          "online SGD's batch size B of the student (with --lr/--steps): fresh batches "
+          "of B inputs per step; its noise is in the theory for an infinitely wide "
+          "student on a finite Gaussian spectrum (variances, eigenvalues), and the exact "
+          "simulation's expectation for Gaussian features (default: inf, gradient "
+          "descent on the population loss)", metavar="B"),
     Param("samples", lambda k, v: _parse_samples(k, v),
           "the teacher's training samples n_T, a positive integer (default: the "
           "population); fitted on (1/n) sum_i (f(x_i) - y_i)^2 + RIDGE ||a||^2 "
@@ -551,6 +557,7 @@ class Setting:
     steps: tuple | None = None
     loss: str | None = None
     init: str | None = None
+    batch: int | None = None
     samples: int | None = None
     student_samples: int | None = None
     ridge: object = None
@@ -610,6 +617,13 @@ class Setting:
             missing = "steps" if self.steps is None else "lr"
             raise InvalidArgument(missing, "a learning rate and numbers of steps go "
                                   f"together: give {missing} too")
+        if self.batch is not None:
+            if self.lr is None:
+                raise InvalidArgument("batch", "online SGD runs steps: give lr and steps "
+                                      "(a batch size has no meaning for gradient flow)")
+            if self.has_samples:
+                raise InvalidArgument("batch", "online SGD draws fresh inputs: it has no "
+                                      "finite training set (drop samples, or batch)")
 
     def _check_samples(self):
         """The finite-sample parameters (``docs/finite_samples.md``): one training per

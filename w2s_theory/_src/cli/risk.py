@@ -30,7 +30,8 @@ w2s risk --variances 1,0.5,0.25,0.125 --target linear:1,1,1,1 --teacher-width 2 
 
 
 _KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "loss", "init",
-         "samples", "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
+         "batch", "samples", "student_samples", "ridge", "teacher_time", "student_ridge",
+         "noise"]
 
 
 def add_arguments(parser):

@@ -39,7 +39,8 @@ w2s simulate --activation relu --dim 6 --teacher-width 20 --time 10,100 --method
 
 
 _KEYS = ["target", "teacher_width", "student_width", "times", "lr", "steps", "loss", "init",
-         "samples", "student_samples", "ridge", "teacher_time", "student_ridge", "noise"]
+         "batch", "samples", "student_samples", "ridge", "teacher_time", "student_ridge",
+         "noise"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

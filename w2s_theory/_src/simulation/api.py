@@ -190,6 +190,12 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
                                  blas_threads, optimal_stopping)
     if not setting.times and not setting.steps:
         raise InvalidArgument("times", "give at least one time")
+    if setting.batch is not None:
+        # the setting's online-SGD batch is the student's batch of both simulators
+        if student_batch_size is not None and int(student_batch_size) != setting.batch:
+            raise InvalidArgument("student_batch_size", f"the setting's batch is "
+                                  f"{setting.batch}; give one of the two (or the same)")
+        student_batch_size = setting.batch
     # the loss without 1/2 is the theory's loss at times 2t or rate 2 lr
     # (Setting.half_loss): the simulators run that; results are in the caller's times
     run = setting.half_loss()

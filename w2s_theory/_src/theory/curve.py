@@ -295,7 +295,29 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     with precision.context():
         # the student's initial top layer (its variance per output weight; 0: from zero)
         init = precision.scalar(setting.init_variance(M_S))
-    traj = Trajectory(table, teacher, kernel, lr, init)
+    noise = None
+    if setting.batch is not None:          # online SGD: theory/sgd.py
+        if M_S is not None:
+            raise InvalidArgument("batch", "online SGD's noise has a deterministic "
+                                  "equivalent for an infinitely wide student only (a "
+                                  "finite student needs the joint law of its Gram "
+                                  "spectrum and the labels); the exact simulation gives "
+                                  "its expectation for Gaussian features")
+        from ..spectra import FiniteSpectrum
+        from .sgd import SGDNoise
+        if not isinstance(spectrum, FiniteSpectrum):
+            raise InvalidArgument("batch", "online SGD's noise has an exact equivalent "
+                                  "for Gaussian features with a finite spectrum "
+                                  "(variances or eigenvalues) only: features on the "
+                                  "sphere are not Gaussian (their fourth moments do not "
+                                  "close) and a power law has infinitely many directions")
+        noise = SGDNoise(table, teacher, lr, setting.batch, init)
+        if not noise.stable:
+            warnings.warn(f"online SGD with lr {float(lr):g} and batch {setting.batch} "
+                          "diverges: its noise grows by a factor "
+                          f"{max(float(t) for t in noise.theta):.6g} per step (lower lr or "
+                          "raise the batch)", RuntimeWarning, stacklevel=2)
+    traj = Trajectory(table, teacher, kernel, lr, init, noise)
     with precision.context():
         t_lo, t_hi = precision.scalar(t_lo_f), precision.scalar(t_hi_f)
         if descent:

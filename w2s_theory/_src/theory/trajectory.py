@@ -83,15 +83,18 @@ class Trajectory:
     """
 
     def __init__(self, table: SpectralTable, teacher: TeacherSolution,
-                 kernel: StudentKernel, lr=None, init=0):
+                 kernel: StudentKernel, lr=None, init=0, noise=None):
         self.table, self.teacher, self.kernel, self.lr = table, teacher, kernel, lr
+        #: online SGD's excess over gradient descent (:class:`.sgd.SGDNoise`), or None
+        self.noise = noise
         self.p = table.precision
         #: the variance of one initial output weight of the student (0: from zero)
         self.init = init
         self.has_init = float(init) > 0
         #: the infinite-width student under gradient flow from zero: the closed form of
         #: .student
-        self.closed_form = kernel.is_infinite and lr is None and not self.has_init
+        self.closed_form = kernel.is_infinite and lr is None and not self.has_init \
+            and noise is None
         self.descent = lr is not None
         if not self.closed_form:
             self._weights()
@@ -284,6 +287,12 @@ class Trajectory:
                 D += np.array([float(x) for x in J])
                 if derivatives:
                     d1, d2 = d1 + J1, d2 + J2
+            if self.noise is not None:
+                # SGD's excess X >= 0 is in neither monotone part: the envelope
+                # const + D(b) + I(a) of gradient descent stays a lower bound
+                X, Xe = self.noise.excess(points)
+                vals = vals + X
+                err = err + Xe
             out = {"values": vals, "error": err, "D": D, "I": I,
                    "const": float(self.const)}
             if derivatives:

@@ -220,7 +220,9 @@ def simulate(spectrum=None, target=None, teacher_width=None, student_width=None,
         blas_threads = check_int("blas_threads", blas_threads, minimum=1)
     opts = _sampled_options(batch_size=batch_size, test_size=test_size, lr=teacher_lr,
                             rtol=stop_rtol, max_steps=max_steps, student_lr=student_lr,
-                            student_batch_size=student_batch_size)
+                            # the exact method's online SGD takes any batch >= 1
+                            student_batch_size=student_batch_size
+                            if method == "sampled" else None)
     if method == "sampled":
         # the practitioner's fixed schedule: SGD at the setting's rate (theory units)
         opts["student_step"] = lr

@@ -209,20 +209,11 @@ def infinite_student(family, W, fit: TeacherFit, times, *, rtol=1e-6, k_max=K_MA
                                             "energy_residual": resid}
     if not isinstance(family, SphereFamily):                       # pragma: no cover
         raise TypeError(family)
-    risks, bounds, info = _sphere_student(family, W, fit, times, rtol, k_max, lr)
-    if init_var > 0:
-        tab = family.degree_table(info["degrees"])
-        d = _decay(times, tab["lam"], lr)
-        head = np.sum(d * d * tab["energy_weight"], axis=1)
-        trace = float(family.gram(W[:1])[0, 0])              # E phi^2 = tr Sigma
-        rest = max(trace - float(np.sum(tab["energy_weight"])), 0.0)
-        fin = np.isfinite(times)
-        risks = risks + init_var * np.where(fin, head, 0.0)
-        bounds = bounds + init_var * np.where(fin, rest, 0.0)
-    return risks, bounds, info
+    return _sphere_student(family, W, fit, times, rtol, k_max, lr, init_var)
 
 
-def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None):
+def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None,
+                    init_var=0.0):
     m = len(W)
     finite = [t for t in times if math.isfinite(t)]
     # the degrees needed depend on the training time (lr * steps for gradient descent)
@@ -243,13 +234,25 @@ def _sphere_student(family: SphereFamily, W, fit, times, rtol, k_max, lr=None):
         lam_bar = tab["lam_bar"]
         risks = _block_risks(times, lam, E, X, B, lr) + B_tail
         bounds = np.zeros(len(times))
+        if init_var > 0:
+            # the initial layer's expected energy v sum_k N_k lambda_k d_k(t)^2: exact to
+            # the cut; beyond it each d_k^2 lies in [d(lam_bar)^2, 1] (the filter is
+            # monotone below 1/lr), so the rest of the trace is added at the middle of
+            # that range, half its width the bound
+            d = _decay(times, lam, lr)
+            head = np.sum(d * d * tab["energy_weight"], axis=1)
+            rest = max(family.kernel_trace - float(np.sum(tab["energy_weight"])), 0.0)
+            d_bar = _decay(times, np.array([lam_bar]), lr)[:, 0]
+            risks = risks + init_var * (head + rest * (1 + d_bar ** 2) / 2)
+            bounds += init_var * rest * (1 - d_bar ** 2) / 2
         for i, t in enumerate(times):
             if math.isinf(t):
                 risks[i] = fit.teacher_risk
+                bounds[i] = 0.0
                 continue
             # the filter is increasing in lambda below 1/lr: lam_bar bounds the tail's
             ab = -math.expm1(-t * lam_bar) if lr is None else 1 - (1 - lr * lam_bar) ** t
-            bounds[i] = ab * ab * E_tail + 2 * ab * math.sqrt(E_tail * B_tail)
+            bounds[i] += ab * ab * E_tail + 2 * ab * math.sqrt(E_tail * B_tail)
         ok = all(bd <= rtol * max(abs(v), 1e3 * delta) for bd, v in zip(bounds, risks))
         if ok or K >= k_max:
             break

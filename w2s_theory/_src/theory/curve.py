@@ -250,8 +250,16 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
         # (Setting.half_loss), reported in the caller's units
         f = setting.time_factor()
         rng = None if search_range is None else tuple(f * float(x) for x in search_range)
-        curve = risk_curve(setting.half_loss(), optimal_stopping=optimal_stopping,
-                           search_range=rng)
+        try:
+            curve = risk_curve(setting.half_loss(), optimal_stopping=optimal_stopping,
+                               search_range=rng)
+        except InvalidArgument as exc:
+            if exc.argument not in ("lr", "times", "teacher_time"):
+                raise
+            # the message speaks of the half loss's numbers: say so, in both units
+            raise InvalidArgument(exc.argument, f"with loss = {setting.loss} every rate "
+                                  f"and time acts as {f} times itself (the half loss's "
+                                  f"units), and in those units: {exc.message}") from None
         return _in_caller_units(curve, setting)
     if setting.has_samples:                   # finite samples: docs/finite_samples.md
         from .samples import sample_risk_curve
@@ -265,8 +273,8 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
         # the points of the training: times (gradient flow) or step counts (descent)
         pts = list(setting.steps) if descent else \
             [precision.scalar(t) for t in (setting.times or ())]
-        ts = [lr * k if math.isfinite(k) else precision.scalar(k) for k in pts] \
-            if descent else pts
+        # descent's times lr * steps, exact before the one rounding (as the simulator's)
+        ts = [precision.scalar(t) for t in setting.training_times()] if descent else pts
     finite_ts = [float(t) for t in ts if math.isfinite(float(t))]
     # 1. float64 pass: nu (and nu_S), the search range for t*, and the cut K
     student = None if M_S is None else (M_S, None)

@@ -35,7 +35,7 @@ def check_lr(kernel, lr):
     if _f(x) >= 2:
         raise InvalidArgument("lr", f"gradient descent diverges: lr must be below 2/s_+ = "
                               f"{_f(2 / edge):.6g} (s_+ = {_f(edge):.6g}, the top of the "
-                              "student kernel's spectrum), got {lr}")
+                              f"student kernel's spectrum), got {lr}")
     if not kernel.is_infinite and _f(x) >= 1:
         raise InvalidArgument("lr", f"this method supports lr < 1/s_+ = {_f(1 / edge):.6g} "
                               f"(s_+ = {_f(edge):.6g}): the pull-back z = (1 - exp(-lr w))/lr "

@@ -569,3 +569,40 @@ def test_online_sgd_in_the_exact_simulation_needs_gaussian_features_and_steps():
         w2s.simulate(**SPHERE, lr="0.1", steps=[3], student_batch_size=4, **run)
     with pytest.raises(InvalidArgument, match=r"^student_batch_size: .*learning rate"):
         w2s.simulate(**GAUSS, times=[1], student_batch_size=4, **run)
+
+
+def test_sphere_simulation_bounds_the_initial_layer_beyond_its_cut():
+    """The exact simulation's infinite student on the sphere with an initial layer: the
+    risk summed to few degrees differs from the one summed to many by no more than the
+    bound it reports (the tail of the trace, between its decayed and undecayed values),
+    and the teacher's fit is shared, so the difference is the truncation alone."""
+    from w2s_theory._src.simulation import exact
+    from w2s_theory._src.simulation.runner import build_family
+
+    s = Setting(dim=4, teacher_width=10, times=[0, 1, 30], init="normal:0.5")
+    family = build_family(s)
+    rng = np.random.default_rng(0)
+    W = family.sample_weights(10, rng)
+    fit = exact.fit_teacher(family, W)
+    few = exact.infinite_student(family, W, fit, s.times, rtol=1e-30, k_max=6,
+                                 init_var=0.25)
+    many = exact.infinite_student(family, W, fit, s.times, rtol=1e-30, k_max=400,
+                                  init_var=0.25)
+    assert not few[2]["bound_met"]
+    gap = np.abs(few[0] - many[0])
+    assert np.all(gap <= few[1] + many[1] + 1e-12)
+    assert few[1][0] == 0.0 and few[1][2] > 0          # exact at t = 0 (no decay yet)
+    # "bound met" means what it says, the initial layer's tail included
+    for k_max in (4, 6, 40):
+        risks, bounds, info = exact.infinite_student(family, W, fit, s.times, rtol=1e-6,
+                                                     k_max=k_max, init_var=0.25)
+        if info["bound_met"]:
+            assert np.all(bounds <= 1e-6 * np.abs(risks)), k_max
+
+
+def test_mse_errors_say_which_units_they_speak():
+    with pytest.raises(InvalidArgument, match="half loss's units.*got 0.5") as info:
+        w2s.risk_curve(variances=[1, .5, .3, .1, .05, .02], target="linear:1,1,1,1,1,1",
+                       teacher_width=3, student_width=5, lr="0.25", steps=[3, 50],
+                       loss="mse")
+    assert info.value.argument == "lr"

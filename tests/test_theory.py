@@ -611,3 +611,19 @@ def test_relu_30_vs_60_digits():
     for a, b in zip(cf.student_risk, c60.student_risk):
         assert close(a, float(b))
     assert close(cf.optimal_student_risk, float(c60.optimal_student_risk))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(student_width=400),
+                                dict(student_width=400, precision=30)])
+def test_error_bound_covers_the_optimal_risk(kw):
+    """``error_bound["optimal_student_risk"]`` bounds ``L_S(t*)`` itself: asked again
+    for the risk at that time (a shallower table: only ``t*`` to cover, not the whole
+    search range), the engine agrees within the two reported bounds and the rounding
+    of a few hundred float64 terms."""
+    c = risk_curve(activation="relu", dim=10, teacher_width=100, times=[], **kw)
+    again = risk_curve(activation="relu", dim=10, teacher_width=100,
+                       times=[c.optimal_time], optimal_stopping=False, **kw)
+    e_star = c.error_bound["optimal_student_risk"]
+    assert math.isfinite(e_star) and e_star >= 0
+    assert abs(c.optimal_student_risk - again.student_risk[0]) <= \
+        e_star + again.error_bound["student_risk"] + 1e-13 * float(again.student_risk[0])

@@ -368,6 +368,10 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
     errb = {"teacher_risk": teacher.error,
             "student_risk": float(np.max(err)) if len(err) else 0.0,
             "tail_moments": max(table.spec_tail.rel_error, table.tgt_tail.rel_error)}
+    if optimal_stopping and math.isfinite(float(p_star)):
+        # L_S(t*) is a value of the same trajectory: its own error bound
+        _, e_star = traj.risk([p_star])
+        errb["optimal_student_risk"] = float(e_star[0])
     if M_S is not None:
         errb["student_width_equation"] = kernel.nu_error
     return RiskCurve(

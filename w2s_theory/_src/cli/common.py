@@ -74,7 +74,7 @@ def print_json(obj, stream=None) -> None:
 
 def add_setting_options(parser, keys, title="setting", params=None, required=()):
     """Options for the parameters ``keys``, made from their declarations
-    (:data:`~w2s_theory._src.setting.PARAMS`, or ``params``): the option, metavar and
+    (:data:`~w2s_theory._src.parameters.PARAMS`, or ``params``): the option, metavar and
     help of each; values are kept as the strings typed (parsed by the setting)."""
     params = params or PARAMS
     g = parser.add_argument_group(title)

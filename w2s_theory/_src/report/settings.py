@@ -11,7 +11,7 @@ layers, later layers overriding earlier ones: the defaults, then a TOML file
 ``activation``/``dim`` (features on the sphere), ``variances``, ``eigenvalues`` and
 ``power_law``: a layer that names one family drops the family of the layers below it.
 Every key is parsed and checked by the one parser of its parameter
-(:data:`w2s_theory._src.setting.PARAMS` or :data:`REPORT_PARAMS`).
+(:data:`w2s_theory._src.parameters.PARAMS` or :data:`REPORT_PARAMS`).
 
 >>> s = build_setting({"teacher_width": [50, 100]}, {"dim": 6})
 >>> s.activation, s.dim, s.teacher_width, s.student_width
@@ -76,7 +76,7 @@ def _student_widths(key, value) -> tuple:
     return tuple(out)
 
 
-#: The report's own parameters (the others are :data:`~w2s_theory._src.setting.PARAMS`).
+#: The report's own parameters (the others are :data:`~w2s_theory._src.parameters.PARAMS`).
 REPORT_PARAMS = {p.name: p for p in [
     Param("teacher_width", _widths, "teacher widths M_T, comma-separated positive "
           "integers (default: 20,50,100,200,400,800)", metavar="M1,M2,..."),

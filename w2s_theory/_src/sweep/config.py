@@ -1,7 +1,7 @@
 r"""What a sweep computes: its axes, its fixed values and its options, read once.
 
 A sweep is described by values keyed like a :class:`~w2s_theory._src.setting.Setting`
-(every key of :data:`~w2s_theory._src.setting.PARAMS`: a new setting parameter is
+(every key of :data:`~w2s_theory._src.parameters.PARAMS`: a new setting parameter is
 sweepable with no change here), plus the simulation's keys (:data:`SIM_PARAMS`) and the
 sweep's options (:data:`OPTIONS`). The values come from a TOML file, from command-line
 options or from Python keywords; later sources override earlier ones, key by key.

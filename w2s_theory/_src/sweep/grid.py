@@ -6,7 +6,7 @@ Building the grid builds (and so validates) every point's
 point is an :class:`~w2s_theory._src.errors.InvalidArgument` naming the option and the
 point.
 
-Dimensions are the swept keys, in the order of :data:`~w2s_theory._src.setting.PARAMS`
+Dimensions are the swept keys, in the order of :data:`~w2s_theory._src.parameters.PARAMS`
 then the simulation's keys (``grid = "product"``), or one dimension ``point`` along
 which every swept key is a coordinate (``grid = "list"``). The curves add ``time``
 (gradient flow: the setting's ``times``) or ``step`` (gradient descent: its ``steps``;

@@ -213,7 +213,7 @@ def risk_curve(spectrum=None, target=None, teacher_width=None, times=None, *,
 
     The setting is given either as a :class:`~w2s_theory._src.setting.Setting`
     (``risk_curve(setting)``, or ``setting=``; other arguments then replace its keys) or
-    by its keys as keyword arguments (see :data:`~w2s_theory._src.setting.PARAMS`).
+    by its keys as keyword arguments (see :data:`~w2s_theory._src.parameters.PARAMS`).
 
     Parameters
     ----------

@@ -50,6 +50,18 @@ needs the joint law of the student's Gram spectrum and the teacher's labels in i
 eigenbasis, which the first-order equivalent does not give. For both, the exact
 simulation computes SGD's expectation for Gaussian features (``simulate(method=
 "exact")`` with a batch), and the sampled simulation runs SGD.
+
+One step from zero, on one block of ``N = 3`` equal eigenvalues ``lambda = 1``:
+:math:`q(1) = g\,(V + N L_0)` with :math:`V = L_0 = \|f^*\|^2 - L_T` (the labels'
+energy) and :math:`g = \eta^2/B`:
+
+>>> import w2s_theory as w2s
+>>> kw = dict(variances=[1, 1, 1], target="linear:1,1,1", teacher_width=1, lr="0.5",
+...           steps=[1], optimal_stopping=False)
+>>> gd, sgd = w2s.risk_curve(**kw), w2s.risk_curve(**kw, batch=4)
+>>> x = sgd.student_risk[0] - gd.student_risk[0]
+>>> bool(abs(x - 0.5 ** 2 / 4 * (1 + 3) * (sgd.target_energy - sgd.teacher_risk)) < 1e-15)
+True
 """
 
 from __future__ import annotations

@@ -606,3 +606,16 @@ def test_mse_errors_say_which_units_they_speak():
                        teacher_width=3, student_width=5, lr="0.25", steps=[3, 50],
                        loss="mse")
     assert info.value.argument == "lr"
+
+
+def test_simulate_on_samples_maps_the_loss_too():
+    """Fits on samples under ``loss = mse``: the half loss at double times (the student's
+    and the teacher's), per seed bit for bit, reported at the caller's times."""
+    kw = dict(variances=[1, 0.5, 0.25, 0.1], target="linear:1,1,1,1", teacher_width=2,
+              samples=20, student_samples=30, noise=0.1, seeds=6, seed=1, workers=1)
+    a = quiet(w2s.simulate, **kw, times=[1, 5], loss="mse", teacher_time="3")
+    b = quiet(w2s.simulate, **kw, times=[2, 10], teacher_time="6")
+    assert a.times == (1.0, 5.0)
+    assert [r.student_risk for r in a.runs] == [r.student_risk for r in b.runs]
+    assert [r.teacher_risk for r in a.runs] == [r.teacher_risk for r in b.runs]
+    assert a.theory.student_risk == b.theory.student_risk

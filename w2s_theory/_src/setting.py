@@ -232,10 +232,6 @@ class Setting:
                 "teacher_width", f"must be below the number of non-zero eigendirections "
                 f"of the kernel ({rank}); at {self.teacher_width} the teacher fits every "
                 "direction exactly")
-        if self.student_width is not None and self.student_width > rank:
-            raise InvalidArgument(
-                "student_width", f"must be at most the number of non-zero "
-                f"eigendirections of the kernel ({rank}), got {self.student_width}")
 
     def _check_training(self):
         if self.lr is not None and self.times is not None:

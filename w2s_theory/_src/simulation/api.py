@@ -94,8 +94,12 @@ def _simulate_samples(setting, seeds, seed, truncation, progress, threads,
     t0 = time.perf_counter()
     if progress:
         progress(0, seeds)
-    out = simulate_samples(setting, seeds=seeds, seed=seed, truncation=truncation,
-                           threads=threads or 1)
+    # the loss without 1/2: the fits run at the half loss's times (Setting.half_loss);
+    # the points are reported in the caller's units (penalties are unchanged)
+    out = simulate_samples(setting.half_loss(), seeds=seeds, seed=seed,
+                           truncation=truncation, threads=threads or 1)
+    if setting.student_ridge is None:
+        out["points"] = [x / setting.time_factor() for x in out["points"]]
     if progress:
         progress(seeds, seeds)
     theory, note = _theory(setting, optimal_stopping)

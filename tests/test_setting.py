@@ -83,7 +83,6 @@ def test_defaults_and_families():
     (dict(dim=6, target="degree:x"), "target", "degree"),
     (dict(dim=6, activation="nosuch"), "activation", "unknown activation"),
     (dict(eigenvalues=[1, 2], teacher_width=2), "teacher_width", "eigendirections"),
-    (dict(eigenvalues=[1, 2], teacher_width=1, student_width=3), "student_width", "(2)"),
     (dict(dim=6, times=[1], lr=0.1, steps=[1]), "lr", "not both"),
     (dict(dim=6, lr=0.1), "steps", "go together"),
     (dict(dim=6, steps=[1.5], lr=0.1), "steps", "integer"),

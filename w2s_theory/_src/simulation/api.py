@@ -347,7 +347,7 @@ def _truncation(spectrum, truncation, M_T, M_S, nu):
 
 def _assemble(method, setting, family, ts, n, seeds, seed, rows, theory, theory_teacher,
               theory_note, workers, wall):
-    M_T, M_S = setting.teacher_width, setting.student_width
+    M_S = setting.student_width
     teacher = summarize([r.teacher_risk for r in rows])
     student = tuple(summarize([r.student_risk[i] for r in rows])
                     for i in range(len(ts)))

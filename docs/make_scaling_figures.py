@@ -28,8 +28,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 import time
 import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "derivations"))
 
 import matplotlib
 
@@ -55,31 +59,8 @@ H = 0.25
 # --------------------------------------------------------------------------------------
 
 
-def source(alpha, beta):
-    """``s = min(beta - 1, 2 alpha)``: the bias of ridge at effective dimension ``k`` is
-    ``k^-s``."""
-    return min(beta - 1, 2 * alpha)
-
-
-def teacher_exponent(alpha, beta, q):
-    """Closed form of ``max_kappa min(s kappa, q - max(2 - beta, 1 - alpha) kappa,
-    1 - kappa)`` over ``0 <= kappa <= min(q, 1)``."""
-    s = source(alpha, beta)
-    if beta <= alpha + 1:
-        return (beta - 1) * min(q, 1 / beta)
-    if q <= 1 / (alpha + 1):
-        return alpha * q
-    if q <= (s + 1 - alpha) / (s + 1):
-        return (alpha - 1 + q) / alpha
-    return s / (s + 1)
-
-
-def student_exponent_closed(alpha, beta, q):
-    """Closed form for ``p = inf`` (and any ``p >= 1``)."""
-    s = source(alpha, beta)
-    if beta <= alpha + 1:
-        return teacher_exponent(alpha, beta, q)
-    return min(s * (1 + 2 * alpha) * q / (s + 1 + alpha), s / (s + 1))
+from scaling_exponents import (source, student_exponent_closed,  # noqa: E402,F401
+                               teacher_exponent)  # (derivations/, on sys.path above)
 
 
 def _maxmin(lines, lo, hi):

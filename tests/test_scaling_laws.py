@@ -5,8 +5,8 @@ deterministic equivalent.
 Power law ``lambda_i = i^-alpha``, target ``B_i = i^-beta``, noise ``0.1``, teacher width
 ``M = n^q`` at its best ridge, student infinitely wide on the population (``p = inf``) or
 on ``n_S = n^p`` fresh inputs, at its best ridge; ``s = min(beta - 1, 2 alpha)``.
-Predictions (closed forms of the page, written out here independently of
-``docs/make_scaling_figures.py``):
+Predictions (the page's closed forms, from ``derivations/scaling_exponents.py``, which
+``docs/make_scaling_figures.py`` checks against the max-min of the power counting):
 
 * teacher: ``(beta - 1) min(q, 1/beta)`` for ``beta <= alpha + 1``; otherwise ``alpha q``
   (``q <= 1/(alpha+1)``), ``(alpha - 1 + q)/alpha`` (up to ``q = (s+1-alpha)/(s+1)``),
@@ -25,7 +25,9 @@ scaling_finite_samples.py`` (one table per size, the teacher's labels, the stude
 from __future__ import annotations
 
 import math
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,26 +39,15 @@ from w2s_theory._src.setting import Setting
 from w2s_theory._src.theory.sample_moments import flow_weights, teacher_labels
 from w2s_theory._src.theory.samples import SampleTrajectory, _model, _table
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "derivations"))
+from scaling_exponents import student_exponent_closed, teacher_exponent  # noqa: E402
+
 NOISE = 0.1
 H = 0.25
 
 
-def teacher_exponent(alpha, beta, q):
-    s = min(beta - 1, 2 * alpha)
-    if beta <= alpha + 1:
-        return (beta - 1) * min(q, 1 / beta)
-    if q <= 1 / (alpha + 1):
-        return alpha * q
-    if q <= (s + 1 - alpha) / (s + 1):
-        return (alpha - 1 + q) / alpha
-    return s / (s + 1)
-
-
 def student_exponent(alpha, beta, q):
-    s = min(beta - 1, 2 * alpha)
-    if beta <= alpha + 1:
-        return teacher_exponent(alpha, beta, q)
-    return min(s * (1 + 2 * alpha) * q / (s + 1 + alpha), s / (s + 1))
+    return student_exponent_closed(alpha, beta, q)
 
 
 def _setting(alpha, beta):

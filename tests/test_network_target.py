@@ -40,7 +40,7 @@ from w2s_theory._src.sphere import gegenbauer, log_multiplicities, multiplicity
 from w2s_theory._src.targets import Degree, Network
 
 from _references import e_pk  # tests/_references.py
-from test_gaussian_inputs import REFERENCE_GAP, chi_moment
+from test_gaussian_inputs import check_against_exact_simulation, chi_moment
 
 EPS = np.finfo(float).eps
 
@@ -420,20 +420,7 @@ VERSUS = [
 
 @pytest.mark.parametrize("case", VERSUS, ids=lambda c: f"{c[0]['target']}-{c[1]}")
 def test_theory_against_exact_simulation(case):
-    kw, M_S, ref, seeds = case
-    kw = dict(activation="relu", teacher_width=50, student_width=M_S, **kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t_star = float(w2s.risk_curve(**kw).optimal_time)
-        r = simulate(**kw, times=[t_star / 8, t_star, 8 * t_star], seeds=seeds, seed=21,
-                     workers=1)
-    th = r.theory
-    pairs = [(r.teacher_risk, float(th.teacher_risk))] + [
-        (s, float(x)) for s, x in zip(r.student_risk, th.student_risk)]
-    gap = REFERENCE_GAP[ref]
-    for (s, x), eq in zip(pairs, gap):
-        eq = max(eq, gap[0])         # never below the teacher's equivalent error
-        assert abs(s.mean - x) <= 3 * s.stderr + eq * x, (s.mean, s.stderr, x, eq)
+    check_against_exact_simulation(*case)
 
 
 def test_network_energies_with_tanh_features():

@@ -53,7 +53,14 @@ def fit_points(X, y, ridges=None, times=None):
     else:
         mu, V = np.linalg.eigh(X.T @ X / n)
         z = V.T @ (X.T @ y) / n
-        U = None
+    return V @ _filtered(mu, z, ridges, times)
+
+
+def _filtered(mu, z, ridges, times):
+    """The fits' coordinates in the eigenbasis (columns: one per point): ``z`` times the
+    filter of ridge, ``1/(mu + lambda)``, or of gradient flow, ``(1 - e^{-t mu})/mu``
+    (``t`` on the null directions, ``1/mu`` at ``t = inf``); eigenvalues below ``1e-12``
+    of the largest count as null."""
     mu = np.maximum(mu, 0.0)
     keep = mu > 1e-12 * max(float(mu.max()), 1e-300)
     cols = []
@@ -68,27 +75,13 @@ def fit_points(X, y, ridges=None, times=None):
         else:
             g = np.where(keep, -np.expm1(-t * mu) / np.where(keep, mu, 1.0), t)
         cols.append(g * z)
-    C = np.array(cols).T
-    return V @ C if U is None else V @ C
+    return np.array(cols).T
 
 
 def _population_fit(G, b, ridges=None, times=None):
     """The same fits on the population: ``X^T X/n -> G``, ``X^T y/n -> b``."""
     mu, V = np.linalg.eigh(G)
-    mu = np.maximum(mu, 0.0)
-    keep = mu > 1e-12 * max(float(mu.max()), 1e-300)
-    z = V.T @ b
-    cols = []
-    for lam in (ridges or []):
-        lam = float(lam)
-        g = np.where(keep | (lam > 0), 1.0 / np.where(keep | (lam > 0), mu + lam, 1.0), 0.0)
-        cols.append(g * z)
-    for t in (times or []):
-        t = float(t)
-        g = np.where(keep, (1.0 if math.isinf(t) else -np.expm1(-t * mu)) /
-                     np.where(keep, mu, 1.0), 0.0 if math.isinf(t) else t)
-        cols.append(g * z)
-    return V @ np.array(cols).T
+    return V @ _filtered(mu, V.T @ b, ridges, times)
 
 
 def _risk(a, G, b, M, energy):

@@ -272,13 +272,17 @@ class DegreeSums:
     def K(self) -> int:
         return len(self.q)
 
+    def _grow(self, K: int):
+        """``q`` (the teacher's degree energies) for ``k < K``."""
+        if self.single_block:
+            self._extend_single(K)
+        else:
+            self.q = self._blocks(K)
+
     def extend(self, K: int):
         """Make ``q`` and ``r`` available for ``k < K``; returns ``(q[:K], r[:K])``."""
         if K > self.K:
-            if self.single_block:
-                self._extend_single(K)
-            else:
-                self.q = self._blocks(K)
+            self._grow(K)
             ub = np.clip(self.W[:, 0], -1.0, 1.0)
             self.r = gegenbauer(K - 1, ub, self.d) @ self.a
         return self.q[:K], self.r[:K]
@@ -514,10 +518,7 @@ class AtomDegreeSums(DegreeSums):
 
     def extend(self, K: int):
         if K > self.K:
-            if self.single_block:
-                self._extend_single(K)
-            else:
-                self.q = self._blocks(K)
+            self._grow(K)
             la, _ = self.atoms.family.bound_target.amplitudes(K)
             sqrtB = np.exp(np.asarray(la, dtype=float))
             x = self.atoms.cross_sums(self.W, self.a, K)

@@ -45,11 +45,15 @@ __all__ = ["SIM_PARAMS", "SIM_DEFAULTS", "OPTIONS", "CURVE_KEYS", "Axis", "Sweep
            "list_valued", "load_config_file", "sweepable_keys"]
 
 
-def _parse_method(key, value):
-    text = str(value).strip()
-    if text not in ("exact", "sampled"):
-        raise InvalidArgument(key, f"must be 'exact' or 'sampled', got {value!r}")
-    return text
+def _one_of(*choices):
+    """A parser accepting exactly one of ``choices``."""
+    def parse(key, value):
+        text = str(value).strip()
+        if text not in choices:
+            raise InvalidArgument(key, "must be " + " or ".join(repr(c) for c in choices)
+                                  + f", got {value!r}")
+        return text
+    return parse
 
 
 #: the simulation's keys (sweepable like the setting's): keyword = TOML key, option, help
@@ -58,24 +62,17 @@ SIM_PARAMS = {p.name: p for p in [
           "draws of the weights simulated per point (default 10)", metavar="S"),
     Param("seed", lambda k, v: parse_int(k, v, minimum=0),
           "root seed of the draws (default 0; the same streams at every point)"),
-    Param("method", _parse_method,
+    Param("method", _one_of("exact", "sampled"),
           "simulator: exact (inputs integrated exactly, default) or sampled"),
 ]}
 SIM_DEFAULTS = {"seeds": 10, "seed": 0, "method": "exact"}
-
-
-def _parse_grid(key, value):
-    text = str(value).strip()
-    if text not in ("product", "list"):
-        raise InvalidArgument(key, f"must be 'product' or 'list', got {value!r}")
-    return text
 
 
 #: the sweep's own options (not sweepable; part of the store's fingerprint)
 OPTIONS = {p.name: p for p in [
     Param("theory", parse_bool, "compute the theory at each point (default true)"),
     Param("simulation", parse_bool, "simulate each point (default true)"),
-    Param("grid", _parse_grid,
+    Param("grid", _one_of("product", "list"),
           "product: every combination of the axes (default); list: the axes side by "
           "side, point i taking value i of each (one dimension 'point')"),
     Param("points_per_task", lambda k, v: parse_int(k, v, minimum=1),

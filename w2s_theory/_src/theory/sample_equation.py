@@ -306,11 +306,7 @@ class SampleEquation:
             err = np.zeros(flat.shape)
             for s, mu, bar in series:
                 x = bar / flat
-                P = 0 * x + mu[-1]
-                dP = 0 * x + len(mu) * mu[-1]
-                for q in range(len(mu) - 2, -1, -1):
-                    P = P * (-x) + mu[q]
-                    dP = dP * (-x) + (q + 1) * mu[q]
+                P, dP = _tail_series(mu, x)
                 F = F + s / flat * P
                 if derivative:
                     G = G + s / (flat * flat) * dP
@@ -365,11 +361,7 @@ class SampleEquation:
         F, G = t.sum(axis=-1), (t * d).sum(axis=-1)
         for s, mu in self._tail_f:
             x = self._bar_f / nu
-            P = 0 * x + mu[-1]
-            dP = 0 * x + len(mu) * mu[-1]
-            for q in range(len(mu) - 2, -1, -1):
-                P = P * (-x) + mu[q]
-                dP = dP * (-x) + (q + 1) * mu[q]
+            P, dP = _tail_series(mu, x)
             F = F + s / nu * P
             G = G + s / (nu * nu) * dP
         return F, G
@@ -540,3 +532,14 @@ def check_rank(table, width, name):
     if width > rank + 1e-9:
         raise InvalidArgument(name, f"must be at most the number of non-zero "
                               f"eigendirections of the kernel ({rank:g})")
+
+
+def _tail_series(mu, x):
+    r"""Horner's scheme for the tail's series :math:`P(x) = \sum_q \mu_q(-x)^q` and
+    :math:`\sum_q (q+1)\mu_q(-x)^q` (the one of ``G``), elementwise in ``x``."""
+    P = 0 * x + mu[-1]
+    dP = 0 * x + len(mu) * mu[-1]
+    for q in range(len(mu) - 2, -1, -1):
+        P = P * (-x) + mu[q]
+        dP = dP * (-x) + (q + 1) * mu[q]
+    return P, dP

@@ -24,6 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from w2s_theory import exponent_path, risk_curve  # noqa: E402
 from w2s_theory._src.targets import IrreducibleFloorWarning  # noqa: E402
 
+from _markdown import g, section, table  # noqa: E402  (docs/_markdown.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.path.join(ROOT, "docs", "img")
 NETWORK = "network:relu,width=64,seed=0,standardize"
@@ -31,13 +33,6 @@ DIMS = [20, 40, 100, 316, 1000, 3162, 10000, 31623, 100000]
 KAPPAS = ["1.25", "1.5", "1.75", "2.5", "3", "3.5", "4.5", "5.5"]
 
 
-def g(x, digits=4):
-    if x is None:
-        return "-"
-    x = float(x)
-    if math.isinf(x):
-        return "inf"
-    return f"{x:.{digits}g}"
 
 
 def pm(e, err):
@@ -46,14 +41,8 @@ def pm(e, err):
     return f"{float(e):.5f} ± {float(err):.0e}"
 
 
-def table(headers, rows):
-    out = ["| " + " | ".join(headers) + " |", "|" + "---:|" * len(headers)]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
 
 
-def section(title):
-    print(f"\n### {title}\n", flush=True)
 
 
 def degree_one():

@@ -48,6 +48,8 @@ from w2s_theory._src.simulation.runner import blas_threads  # noqa: E402
 from w2s_theory._src.theory.sample_moments import flow_weights, teacher_labels  # noqa: E402
 from w2s_theory._src.theory.samples import SampleTrajectory, _model, _table  # noqa: E402
 
+from _markdown import g, section, table  # noqa: E402  (docs/_markdown.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.path.join(ROOT, "docs", "img")
 INF = float("inf")
@@ -270,18 +272,10 @@ def local(alpha, beta, q, n, p=INF, student=True, **kw):
 # --------------------------------------------------------------------------------------
 
 
-def g(x, digits=4):
-    return "-" if x is None else f"{float(x):.{digits}g}"
 
 
-def table(headers, rows):
-    out = ["| " + " | ".join(headers) + " |", "|" + "---:|" * len(headers)]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
 
 
-def section(title):
-    print(f"\n### {title}\n", flush=True)
 
 
 def predicted_table():

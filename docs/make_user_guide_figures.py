@@ -45,6 +45,8 @@ from w2s_theory import (IrreducibleFloorWarning, LinearGaussianSpectrum,  # noqa
                         alpha_from_time, risk_curve, simulate, student_bound,
                         student_lower_bound)
 
+from _markdown import g  # noqa: E402  (docs/_markdown.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMG = os.path.join(ROOT, "docs", "img")
 INF = float("inf")
@@ -53,16 +55,7 @@ DPI = 110
 
 
 # --------------------------------------------------------------------------------------
-# helpers
-
-def g(x, digits=4):
-    """A number as the guide prints it (``inf`` for infinity)."""
-    if x is None:
-        return "-"
-    x = float(x)
-    if math.isinf(x):
-        return "inf"
-    return f"{x:.{digits}g}"
+# helpers (g: docs/_markdown.py)
 
 
 def md_table(headers, rows):

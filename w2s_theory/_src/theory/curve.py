@@ -451,31 +451,33 @@ def _bounds(points, L_T, energy, ceiling, edge, lr, precision):
     :math:`\alpha \le 1`, says nothing: ``None``)."""
     from .. import bounds as B
 
-    digits = precision.digits
     conv = (lambda v: float(v)) if precision.is_float else (lambda v: mpmath.mpf(v))
     with precision.context():
         lt, en = conv(L_T), conv(energy)
-        if precision.is_float and points:
-            # one vectorized evaluation (the same float64 operations, elementwise)
+        if not points:
+            lb = []
+        elif precision.is_float:
             lb = _float_lower_bounds(points, lt, en, edge, lr, precision)
-            points = ()
         else:
             lb = []
-        for t in points:
-            if lr is not None:
-                base = 1 - lr * edge
-                alpha = None if base < 0 else (1 if math.isinf(float(t)) else
-                                               1 - base ** int(t))
-            elif digits is None:
-                alpha = B.alpha_from_time(conv(t), conv(edge))
-            else:
-                alpha = 1 - mpmath.exp(-t * edge)
-            lb.append(None if alpha is None else
-                      B.student_lower_bound(lt, en, alpha, precision=precision))
+            for t in points:
+                alpha = _descent_alpha(lr, edge, t) if lr is not None else \
+                    1 - mpmath.exp(-t * edge)
+                lb.append(None if alpha is None else
+                          B.student_lower_bound(lt, en, alpha, precision=precision))
         gub = B.gain_upper_bound(lt, en, 1, precision=precision)
         pub = B.pgr_upper_bound(lt, en, 1, ceiling_risk=conv(ceiling),
                                 precision=precision) if ceiling < L_T else None
     return tuple(lb), gub, pub
+
+
+def _descent_alpha(lr, edge, k):
+    """:math:`\alpha = 1 - (1 - \eta s_+)^k` after ``k`` steps (1 at ``k = inf``), or
+    ``None`` when :math:`\eta s_+ > 1` (the filter overshoots 1)."""
+    base = 1 - lr * edge
+    if base < 0:
+        return None
+    return 1 if math.isinf(float(k)) else 1 - base ** int(k)
 
 
 def _float_lower_bounds(points, lt, en, edge, lr, precision):
@@ -487,11 +489,9 @@ def _float_lower_bounds(points, lt, en, edge, lr, precision):
     if lr is None:
         alpha = B.alpha_from_time(pts, float(edge))
     else:
-        base = 1 - lr * edge
-        if base < 0:
+        alphas = [_descent_alpha(lr, edge, k) for k in pts]
+        if alphas[0] is None:
             return [None] * len(pts)
-        fin = np.isfinite(pts)
-        alpha = np.ones(len(pts))
-        alpha[fin] = [1 - base ** int(k) for k in pts[fin]]
+        alpha = np.array(alphas, dtype=float)
     lower = B.student_lower_bound(lt, en, alpha, precision=precision)
     return [float(v) for v in np.atleast_1d(lower)]

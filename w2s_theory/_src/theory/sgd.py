@@ -150,6 +150,10 @@ class SGDNoise:
         #: the modes theta_m = r_m + tau_m and n_m = sum_b gamma_b / (theta_m - r_b)^2
         self.theta = self.r + self.tau
         self.n = (self.gamma[None, :] / (self.off * self.off)).sum(axis=1)
+        # per pair (m, b), once: the labels' drive (w_mb g_b + 1) V_b and the initial
+        # layer's w_mb q_b(0)
+        self.drive = (self.g[None, :] / self.off + 1) * self.V[None, :]
+        self.start = self.q0[None, :] / self.off
 
     def _lost_digits(self):
         r"""Digits the regrouped sums lose: :math:`\log_{10}\max_{m,b}\mathrm{big}/
@@ -166,8 +170,8 @@ class SGDNoise:
         n_m)` and :math:`b_b = \sum_m c_{mb}/\delta_{mb} + q_b(0)`, with
         :math:`c_{mb} = (g_b/(\theta_m - r_b) + 1)V_b/n_m` (mpmath, guard digits on)."""
         delta = self.off + self.g[None, :]
-        c = (self.g[None, :] / self.off + 1) * self.V[None, :] / self.n[:, None] / delta
-        self.a = c.sum(axis=1) + (self.q0[None, :] / self.off).sum(axis=1) / self.n
+        c = self.drive / self.n[:, None] / delta
+        self.a = c.sum(axis=1) + self.start.sum(axis=1) / self.n
         self.b = c.sum(axis=0) + self.q0
 
     def _modes(self, sqrt):
@@ -257,9 +261,8 @@ class SGDNoise:
                 ops = self.D + k.bit_length()
                 if p.is_float:
                     tk = self.theta ** k
-                    terms = ((self.g[None, :] / self.off + 1) * self.V[None, :]
-                             * self._ratio(k)
-                             + tk[:, None] * self.q0[None, :] / self.off) / self.n[:, None]
+                    terms = (self.drive * self._ratio(k) + tk[:, None] * self.start) \
+                        / self.n[:, None]
                     init_decay = self.rho ** k * self.q0
                     x = terms.sum() - init_decay.sum()
                     size = np.abs(terms).sum() + np.abs(init_decay).sum()

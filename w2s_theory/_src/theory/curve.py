@@ -472,7 +472,7 @@ def _bounds(points, L_T, energy, ceiling, edge, lr, precision):
 
 
 def _descent_alpha(lr, edge, k):
-    """:math:`\alpha = 1 - (1 - \eta s_+)^k` after ``k`` steps (1 at ``k = inf``), or
+    r""":math:`\alpha = 1 - (1 - \eta s_+)^k` after ``k`` steps (1 at ``k = inf``), or
     ``None`` when :math:`\eta s_+ > 1` (the filter overshoots 1)."""
     base = 1 - lr * edge
     if base < 0:

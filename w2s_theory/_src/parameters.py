@@ -255,6 +255,20 @@ def _parse_init(key, value):
     return f"{law}:{text}"
 
 
+def init_variance(init, width):
+    """The variance of one initial output weight of a model of width ``width`` (``None``:
+    infinitely wide) under the canonical ``init`` string (``None``: zero), exact:
+    ``SCALE^2`` (normal), ``SCALE^2/3`` (uniform), ``1/(3 width)`` (torch; 0 for an
+    infinite width)."""
+    if init is None:
+        return 0
+    if init == "torch":
+        return 0 if width is None else Fraction(1, 3 * int(width))
+    law, _, scale = init.partition(":")
+    x = exact_fraction(parse_number("init", scale))
+    return x * x if law == "normal" else x * x / 3
+
+
 def _double(x):
     """``2 x`` exactly (a decimal stays a decimal, inf stays inf)."""
     if isinstance(x, DecimalFloat):

@@ -38,13 +38,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cached_property
 from typing import Callable
 
 from .errors import InvalidArgument
 from .parameters import (FAMILY_KEYS, FEATURE_KEYS, PARAMS, Param, _double,  # noqa: F401
-                         _parse_activation, exact_fraction, option_name, parse_bool,
+                         _parse_activation, exact_fraction, init_variance, option_name, parse_bool,
                          parse_int, parse_ints, parse_number, parse_numbers, parse_width,
                          relabel, unknown_key)
 from .precision import FLOAT64, Precision
@@ -338,13 +337,7 @@ class Setting:
         >>> Setting(dim=6, init="uniform:0.3").init_variance(None)
         Fraction(3, 100)
         """
-        if self.init is None:
-            return 0
-        if self.init == "torch":
-            return 0 if width is None else Fraction(1, 3 * int(width))
-        law, _, scale = self.init.partition(":")
-        x = exact_fraction(parse_number("init", scale))
-        return x * x if law == "normal" else x * x / 3
+        return init_variance(self.init, width)
 
     @property
     def has_samples(self) -> bool:

@@ -66,6 +66,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..parameters import init_variance as _exact_init_variance
 from .families import GaussianFamily, SphereFamily
 from .linalg import SymmetricEigen
 
@@ -118,13 +119,9 @@ def _init_law(init):
 
 
 def init_variance(init, m):
-    """The variance of one initial output weight for width ``m`` (``None``: infinite)."""
-    law, scale = _init_law(init)
-    if law is None:
-        return 0.0
-    if law == "torch":
-        return 0.0 if m is None else 1.0 / (3 * m)
-    return scale * scale if law == "normal" else scale * scale / 3
+    """The variance of one initial output weight for width ``m`` (``None``: infinite), a
+    float (:func:`~w2s_theory._src.parameters.init_variance`, rounded once)."""
+    return float(_exact_init_variance(init, m))
 
 
 def draw_init(init, m, rng):
